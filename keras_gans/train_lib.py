@@ -1,0 +1,237 @@
+"""run(config): data -> networks -> model -> fit -> artefacts. `train.py` is a thin flag layer over this."""
+
+import dataclasses
+import json
+import os
+import platform
+from typing import Optional
+
+import keras
+
+from keras_gans import callbacks as gan_callbacks
+from keras_gans import data as data_lib
+from keras_gans import export as export_lib
+from keras_gans.errors import UserError
+from keras_gans.models import MODELS
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a run depends on. None means 'the model's own (article) default'."""
+
+    # Model.
+    model: str = "dcgan"
+    latent_dim: int = 100
+    width: Optional[int] = None
+    n_critic: Optional[int] = None
+    clip_value: float = 0.01
+    gp_weight: float = 10.0
+    instance_noise: Optional[float] = None
+    label_smoothing: float = 0.0
+    # Optimisation.
+    epochs: int = 5
+    batch_size: Optional[int] = None
+    d_lr: Optional[float] = None
+    g_lr: Optional[float] = None
+    beta_1: Optional[float] = None
+    beta_2: Optional[float] = None
+    steps_per_epoch: Optional[int] = None
+    jit_compile: bool = True
+    # Data.
+    dataset: str = "sample"
+    data_dir: Optional[str] = None
+    split: str = "train"
+    image_size: Optional[int] = None
+    channels: Optional[int] = None
+    max_images: Optional[int] = None
+    download: bool = True
+    # Output.
+    output_dir: str = "runs/latest"
+    seed: int = 0
+    grid_images: int = 25
+    export: bool = True
+    verbose: int = 1
+
+    def resolved_batch_size(self):
+        return self.batch_size if self.batch_size is not None else MODELS[self.model].default_batch_size
+
+    def resolved_n_critic(self):
+        return self.n_critic if self.n_critic is not None else MODELS[self.model].default_n_critic
+
+
+@dataclasses.dataclass
+class RunResult:
+    model: keras.Model
+    history: dict
+    output_dir: str
+    export_path: Optional[str]
+
+
+def validate(config):
+    """Checks every setting that needs no data, so a bad flag fails before any work."""
+    if config.model not in MODELS:
+        raise UserError(f"unknown --model={config.model!r}: use one of {', '.join(MODELS)}")
+    positive = {
+        "epochs": config.epochs,
+        "batch_size": config.batch_size,
+        "latent_dim": config.latent_dim,
+        "width": config.width,
+        "n_critic": config.n_critic,
+        "d_lr": config.d_lr,
+        "g_lr": config.g_lr,
+        "steps_per_epoch": config.steps_per_epoch,
+        "image_size": config.image_size,
+        "max_images": config.max_images,
+        "grid_images": config.grid_images,
+    }
+    for name, value in positive.items():
+        if value is not None and value <= 0:
+            raise UserError(f"--{name} must be positive, got {value}")
+    for name in ("beta_1", "beta_2"):
+        value = getattr(config, name)
+        if value is not None and not 0.0 <= value < 1.0:
+            raise UserError(f"--{name} must be in [0, 1), got {value}")
+    if config.channels is not None and config.channels not in (1, 3):
+        raise UserError(f"--channels must be 1 or 3, got {config.channels}")
+    if not 0.0 <= config.label_smoothing < 1.0:
+        raise UserError(f"--label_smoothing must be in [0, 1), got {config.label_smoothing}")
+    for name in ("clip_value", "gp_weight", "instance_noise"):
+        value = getattr(config, name)
+        if value is not None and value < 0:
+            raise UserError(f"--{name} must be >= 0, got {value}")
+    if os.path.exists(config.output_dir) and not os.path.isdir(config.output_dir):
+        raise UserError(f"--output_dir={config.output_dir!r} is a file: choose a folder")
+
+
+def requested_image_shape(config):
+    """The (H, W, C) asked for by --image_size/--channels, or None to keep the dataset's."""
+    if config.image_size is None and config.channels is None:
+        return None
+    if config.image_size is None or config.channels is None:
+        raise UserError("--image_size and --channels go together (e.g. --image_size=64 --channels=3)")
+    return (config.image_size, config.image_size, config.channels)
+
+
+def build_model(config, image_shape):
+    cls = MODELS[config.model]
+    kwargs = dict(
+        image_shape=image_shape,
+        latent_dim=config.latent_dim,
+        width=config.width,
+        n_critic=config.n_critic,
+        instance_noise=config.instance_noise,
+        label_smoothing=config.label_smoothing,
+        seed=config.seed,
+    )
+    if config.model == "wgan":
+        kwargs["clip_value"] = config.clip_value
+    if config.model == "wgan_gp":
+        kwargs["gp_weight"] = config.gp_weight
+    try:
+        return cls(**kwargs)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def build_optimizers(model, config):
+    """The model's default optimisers with any --d_lr/--g_lr/--beta_1/--beta_2 overrides."""
+    d_default, g_default = model.default_optimizers()
+
+    def override(optimizer, lr):
+        settings = optimizer.get_config()
+        if lr is not None:
+            settings["learning_rate"] = lr
+        for name in ("beta_1", "beta_2"):
+            value = getattr(config, name)
+            if value is None:
+                continue
+            if name not in settings:
+                raise UserError(
+                    f"--{name} applies to Adam, but {config.model} trains with "
+                    f"{type(optimizer).__name__}: drop --{name}"
+                )
+            settings[name] = value
+        return type(optimizer).from_config(settings)
+
+    return override(d_default, config.d_lr), override(g_default, config.g_lr)
+
+
+def write_run_info(config, output_dir, flags_text=None):
+    """The resolved config, library versions and (from train.py) the flags, saved with the run."""
+    import tensorflow as tf
+
+    from keras_gans import __version__
+
+    with open(os.path.join(output_dir, "config.json"), "w") as f:
+        json.dump(dataclasses.asdict(config), f, indent=1, sort_keys=True)
+    versions = {
+        "keras_gans": __version__,
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "python": platform.python_version(),
+    }
+    with open(os.path.join(output_dir, "versions.json"), "w") as f:
+        json.dump(versions, f, indent=1)
+    if flags_text is not None:
+        with open(os.path.join(output_dir, "flags.txt"), "w") as f:
+            f.write(flags_text)
+
+
+def run(config, flags_text=None, extra_callbacks=()):
+    """Trains one model as `config` says and writes its artefacts into config.output_dir.
+
+    Writes: samples/fixed_epoch_NNN.png and random_epoch_NNN.png every epoch,
+    samples/training.gif, history.json, loss.png, config.json, versions.json,
+    flags.txt (from train.py), model.keras and export/<version>/ (SavedModel).
+    """
+    # Load data.
+    validate(config)
+    source = data_lib.open_source(
+        config.dataset,
+        split=config.split,
+        image_shape=requested_image_shape(config) if config.dataset.startswith("folder:") else None,
+        data_dir=config.data_dir,
+        download=config.download,
+        limit=config.max_images,
+    )
+    if requested_image_shape(config) not in (None, source.image_shape):
+        raise UserError(
+            f"--image_size/--channels ask for {requested_image_shape(config)} but {config.dataset!r} holds "
+            f"{source.image_shape} images; only folder: datasets are resized: drop the two flags"
+        )
+    batch_size = config.resolved_batch_size()
+    step_images = batch_size * config.resolved_n_critic()
+    if step_images > len(source):
+        raise UserError(
+            f"one train step needs {step_images} images (batch_size {batch_size} x n_critic "
+            f"{config.resolved_n_critic()}) but {config.dataset!r} holds {len(source)}: lower --batch_size"
+        )
+
+    # Construct networks and optimisers.
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config, source.image_shape)
+    d_optimizer, g_optimizer = build_optimizers(model, config)
+    model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=config.jit_compile)
+    # With --steps_per_epoch an "epoch" is a fixed number of steps, so the data repeats.
+    dataset = data_lib.make_dataset(
+        source, step_images, shuffle=True, seed=config.seed, repeat=config.steps_per_epoch is not None
+    )
+
+    # Train.
+    output_dir = config.output_dir
+    os.makedirs(output_dir, exist_ok=True)
+    write_run_info(config, output_dir, flags_text)
+    samples = gan_callbacks.SampleGrids(os.path.join(output_dir, "samples"), config.grid_images, seed=config.seed)
+    history = gan_callbacks.LossHistory(output_dir)
+    model.fit(
+        dataset,
+        epochs=config.epochs,
+        steps_per_epoch=config.steps_per_epoch,
+        callbacks=[samples, history, *extra_callbacks],
+        verbose=config.verbose,
+    )
+
+    # Save.
+    model.save(os.path.join(output_dir, "model.keras"))
+    export_path = export_lib.export_generator(model, os.path.join(output_dir, "export")) if config.export else None
+    return RunResult(model, history.history, output_dir, export_path)

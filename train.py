@@ -1,0 +1,75 @@
+"""Train a GAN: python train.py --flagfile=configs/quickstart.flags [--flag=value ...]
+
+Flags left unset take the reference article's value for the chosen model.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
+
+from absl import app, flags  # noqa: E402
+
+FLAGS = flags.FLAGS
+
+# Model.
+flags.DEFINE_enum("model", "dcgan", ["gan", "dcgan", "wgan", "wgan_gp"], "Which GAN to train.")
+flags.DEFINE_integer("latent_dim", 100, "Size of the latent vector z.")
+flags.DEFINE_integer("width", None, "Network width (MLP: first hidden layer, default 256; DCGAN: base filters, default 64).")
+flags.DEFINE_integer("n_critic", None, "Discriminator updates per generator update (default 1; 5 for wgan, wgan_gp).")
+flags.DEFINE_float("clip_value", 0.01, "WGAN: critic weights are clipped to [-clip_value, clip_value].")
+flags.DEFINE_float("gp_weight", 10.0, "WGAN-GP: gradient penalty weight lambda.")
+flags.DEFINE_float("instance_noise", None, "Std of noise added to D's inputs (default 0.05 for gan, 0 otherwise).")
+flags.DEFINE_float("label_smoothing", 0.0, "One-sided label smoothing: real label = 1 - this (0.1 gives 0.9).")
+
+# Optimisation.
+flags.DEFINE_integer("epochs", 5, "Passes over the dataset.")
+flags.DEFINE_integer("batch_size", None, "Images per critic/generator update (default: gan 128, dcgan 256, wgan 128, wgan_gp 128).")
+flags.DEFINE_float("d_lr", None, "Discriminator learning rate (default: the article's for the model).")
+flags.DEFINE_float("g_lr", None, "Generator learning rate (default: the article's for the model).")
+flags.DEFINE_float("beta_1", None, "Adam beta_1 for both optimisers (Adam models only).")
+flags.DEFINE_float("beta_2", None, "Adam beta_2 for both optimisers (Adam models only).")
+flags.DEFINE_integer("steps_per_epoch", None, "Train steps per epoch (default: one pass over the data).")
+flags.DEFINE_boolean("jit_compile", True, "Compile the train step with XLA (faster on CPU and GPU).")
+
+# Data.
+flags.DEFINE_string("dataset", "sample", "sample | idx:DIR | folder:DIR | tfds:NAME (e.g. tfds:mnist).")
+flags.DEFINE_string("data_dir", None, "TFDS data directory holding prepared datasets.")
+flags.DEFINE_enum("split", "train", ["train", "test"], "Dataset split to train on.")
+flags.DEFINE_integer("image_size", None, "folder: datasets: resize images to image_size x image_size.")
+flags.DEFINE_integer("channels", None, "folder: datasets: 1 (grayscale) or 3 (RGB).")
+flags.DEFINE_integer("max_images", None, "Use only the first N images of the dataset.")
+flags.DEFINE_boolean("download", True, "Let TFDS download datasets that are not prepared.")
+
+# Output.
+flags.DEFINE_string("output_dir", "runs/latest", "Folder for samples, history, model and export.")
+flags.DEFINE_integer("seed", 0, "Random seed (weights, noise, data order, fixed sample grid).")
+flags.DEFINE_integer("grid_images", 25, "Images per sample grid (25 = 5x5).")
+flags.DEFINE_boolean("export", True, "Export the generator as a SavedModel at the end.")
+flags.DEFINE_integer("verbose", 1, "Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.")
+
+
+def config_from_flags():
+    from keras_gans.train_lib import TrainConfig
+
+    names = [field.name for field in __import__("dataclasses").fields(TrainConfig)]
+    return TrainConfig(**{name: FLAGS[name].value for name in names})
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments {argv[1:]}: flags are written --name=value")
+    from keras_gans.errors import UserError
+    from keras_gans.train_lib import run
+
+    try:
+        result = run(config_from_flags(), flags_text=FLAGS.flags_into_string())
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"done: samples, history, model.keras and export in {result.output_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)
