@@ -1,0 +1,61 @@
+"""The network contract: shapes, value range, logits, and the article's layer choices."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gans.networks import dcgan, mlp
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3), (16, 16, 1)])
+def test_dcgan_pair_speaks_the_image_shape(shape):
+    generator = dcgan.build_generator(latent_dim=12, image_shape=shape, width=8)
+    discriminator = dcgan.build_discriminator(shape, width=8)
+    images = generator.predict(np.random.default_rng(0).normal(size=(3, 12)).astype("float32"), verbose=0)
+    assert images.shape == (3, *shape)
+    assert images.min() >= -1.0 and images.max() <= 1.0
+    assert discriminator.predict(images, verbose=0).shape == (3, 1)
+
+
+def test_article_dcgan_channels_for_mnist():
+    # 28x28 runs on a 32x32 canvas: 4x4x256 -> 8x8x128 -> 16x16x64 -> 32x32x1, cropped to 28.
+    generator = dcgan.build_generator(100, (28, 28, 1), width=64)
+    shapes = [tuple(layer.output.shape[1:]) for layer in generator.layers if layer.name in ("project_bn", "up1", "up2", "to_image")]
+    assert shapes == [(4, 4, 256), (8, 8, 128), (16, 16, 64), (32, 32, 1)]
+    discriminator = dcgan.build_discriminator((28, 28, 1), width=64)
+    shapes = [tuple(layer.output.shape[1:]) for layer in discriminator.layers if layer.name.startswith(("pad", "down", "to_logit"))]
+    assert shapes == [(32, 32, 1), (16, 16, 64), (8, 8, 128), (8, 8, 128), (4, 4, 256), (4, 4, 256), (1, 1, 1)]
+
+
+def test_discriminator_returns_unbounded_logits():
+    discriminator = dcgan.build_discriminator((32, 32, 1), width=8)
+    for layer in discriminator.layers[1:]:
+        if hasattr(layer, "kernel"):
+            layer.kernel.assign(layer.kernel * 50.0)
+    logits = discriminator.predict(np.random.default_rng(1).uniform(-1, 1, (8, 32, 32, 1)).astype("float32"), verbose=0)
+    assert np.abs(logits).max() > 1.0  # a sigmoid would keep it in (0, 1)
+
+
+def test_wgan_gp_critic_has_no_batch_norm():
+    with_bn = dcgan.build_discriminator((32, 32, 1), width=8, batch_norm=True)
+    without_bn = dcgan.build_discriminator((32, 32, 1), width=8, batch_norm=False)
+    assert sum(isinstance(l, keras.layers.BatchNormalization) for l in with_bn.layers) == 2
+    assert not any(isinstance(l, keras.layers.BatchNormalization) for l in without_bn.layers)
+
+
+def test_dcgan_rejects_non_square_images():
+    with pytest.raises(ValueError, match="square"):
+        dcgan.build_generator(10, (28, 32, 1))
+
+
+def test_mlp_pair_matches_the_article():
+    generator = mlp.build_generator(100, (28, 28, 1))
+    discriminator = mlp.build_discriminator((28, 28, 1))
+    units = [layer.units for layer in generator.layers if hasattr(layer, "units")]
+    assert units == [256, 512, 1024, 784]
+    units = [layer.units for layer in discriminator.layers if hasattr(layer, "units")]
+    assert units == [1024, 512, 256, 1]
+    assert [layer.rate for layer in discriminator.layers if hasattr(layer, "rate")] == [0.3] * 3
+    images = generator.predict(np.zeros((2, 100), "float32"), verbose=0)
+    assert images.shape == (2, 28, 28, 1)
+    assert discriminator.predict(images, verbose=0).shape == (2, 1)
