@@ -8,7 +8,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["keras_gans", "keras_gans.*"]),
-    package_data={"keras_gans": ["resources/fashion_mnist_sample/*"]},
+    package_data={"keras_gans": ["resources/fashion_mnist_sample/*", "resources/fashion_mnist_classifier.*"]},
     include_package_data=True,
     install_requires=[
         "tensorflow>=2.16",  # Keras 3 era; tf.data, tf.distribute, SavedModel
