@@ -23,5 +23,10 @@ setup(
         "imageio",
         "matplotlib",
     ],
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={
+        # gRPC client protos for TF Serving; tests parse the warm-up records with them. It pins
+        # tensorflow to its own minor version: pin it to yours (e.g. ==2.21.*) or pip may change it.
+        "serving": ["tensorflow-serving-api"],
+        "test": ["pytest>=7", "tensorflow-serving-api"],
+    },
 )
