@@ -1,0 +1,192 @@
+"""The four models: a few real training steps, what they update, clipping, saving, sampling."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_gans
+from keras_gans.callbacks import WeightClipping
+from conftest import random_images
+
+MODELS = [keras_gans.GAN, keras_gans.DCGAN, keras_gans.WGAN, keras_gans.WGANGP]
+
+
+def tiny_model(cls, **kwargs):
+    kwargs.setdefault("width", 8)
+    kwargs.setdefault("latent_dim", 8)
+    return cls(image_shape=(28, 28, 1), seed=0, **kwargs)
+
+
+def compile_eager_graph(model, **kwargs):
+    # Tests of the algorithm run without XLA: compiling n_critic=5 unrolled
+    # critic updates takes far longer than these few steps. XLA is exercised
+    # by test_train.py and the fast-path equivalence tests.
+    kwargs.setdefault("jit_compile", False)
+    model.compile(**kwargs)
+
+
+def tiny_dataset(model, steps=3, batch=8):
+    images = random_images(steps * batch * model.n_critic)
+    return tf.data.Dataset.from_tensor_slices(images).batch(batch * model.n_critic, drop_remainder=True)
+
+
+def snapshot(variables):
+    return [v.numpy().copy() for v in variables]
+
+
+def changed(before, variables):
+    return [not np.array_equal(b, v.numpy()) for b, v in zip(before, variables)]
+
+
+def should_update(model):
+    """The critic's output bias cancels in E[D(x)] - E[D(G(z))] and in the gradient
+    penalty, so a Wasserstein critic never gets a gradient for it."""
+    variables = model.discriminator.trainable_variables
+    if isinstance(model, keras_gans.WGAN):
+        return [v.path != "to_logit/bias" for v in variables]
+    return [True] * len(variables)
+
+
+def updated_or_clipped(model, before):
+    clip = getattr(model, "clip_value", 0.0)
+    result = []
+    for b, v in zip(before, model.discriminator.trainable_variables):
+        value = v.numpy()
+        # A WGAN weight pushed to the clipping bound stays there: that is an update too.
+        at_bound = clip > 0 and np.allclose(np.abs(value), clip)
+        result.append(not np.array_equal(b, value) or at_bound)
+    return result
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_training_steps_update_every_weight_with_finite_losses(cls):
+    model = tiny_model(cls)
+    compile_eager_graph(model)
+    g_before = snapshot(model.generator.trainable_variables)
+    d_before = snapshot(model.discriminator.trainable_variables)
+    history = model.fit(tiny_dataset(model), epochs=1, verbose=0).history
+    expected = {"d_loss", "g_loss", "d_real", "d_fake"}
+    if cls in (keras_gans.WGAN, keras_gans.WGANGP):
+        expected.add("wasserstein")
+    if cls is keras_gans.WGANGP:
+        expected.add("gradient_penalty")
+    assert expected <= set(history)
+    assert all(np.isfinite(values[-1]) for values in history.values())
+    assert all(changed(g_before, model.generator.trainable_variables))
+    assert updated_or_clipped(model, d_before) == should_update(model)
+    # n_critic discriminator updates per generator update.
+    assert int(model.d_optimizer.iterations.numpy()) == 3 * model.n_critic
+    assert int(model.g_optimizer.iterations.numpy()) == 3
+
+
+@pytest.mark.parametrize("cls", [keras_gans.DCGAN, keras_gans.WGANGP], ids=lambda c: c.__name__)
+def test_each_update_touches_only_its_own_network(cls):
+    # A zero learning rate for one network must leave it exactly as it was:
+    # the other network's update must not leak into it.
+    model = tiny_model(cls)
+    compile_eager_graph(model, g_optimizer=keras.optimizers.SGD(0.0), d_optimizer=keras.optimizers.SGD(0.1))
+    g_before = snapshot(model.generator.trainable_variables)
+    d_before = snapshot(model.discriminator.trainable_variables)
+    model.fit(tiny_dataset(model, steps=2), epochs=1, verbose=0)
+    assert not any(changed(g_before, model.generator.trainable_variables))
+    assert changed(d_before, model.discriminator.trainable_variables) == should_update(model)
+
+    model = tiny_model(cls)
+    compile_eager_graph(model, g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.0))
+    g_before = snapshot(model.generator.trainable_variables)
+    d_before = snapshot(model.discriminator.trainable_variables)
+    model.fit(tiny_dataset(model, steps=2), epochs=1, verbose=0)
+    assert all(changed(g_before, model.generator.trainable_variables))
+    assert not any(changed(d_before, model.discriminator.trainable_variables))
+
+
+def critic_bound(model):
+    return max(float(np.abs(v.numpy()).max()) for v in model.discriminator.trainable_variables)
+
+
+def test_wgan_clips_after_every_critic_update_by_default():
+    model = tiny_model(keras_gans.WGAN, n_critic=2)
+    compile_eager_graph(model, d_optimizer=keras.optimizers.SGD(1.0))  # huge steps: every weight leaves [-c, c]
+    model.fit(tiny_dataset(model), epochs=1, verbose=0)
+    assert critic_bound(model) == pytest.approx(0.01)
+
+
+def test_weight_clipping_callback_is_exact_with_steps_per_execution():
+    model = tiny_model(keras_gans.WGAN, clip_value=0, n_critic=2)  # no built-in clipping
+    compile_eager_graph(model, d_optimizer=keras.optimizers.SGD(1.0), steps_per_execution=3)
+    model.fit(tiny_dataset(model, steps=3), epochs=1, verbose=0)
+    assert critic_bound(model) > 0.05  # without clipping the weights do leave the box
+
+    model = tiny_model(keras_gans.WGAN, clip_value=0, n_critic=2)
+    compile_eager_graph(model, d_optimizer=keras.optimizers.SGD(1.0), steps_per_execution=3)
+    model.fit(tiny_dataset(model, steps=3), epochs=1, verbose=0, callbacks=[WeightClipping(0.02)])
+    assert critic_bound(model) == pytest.approx(0.02)
+
+
+def test_clip_constraint_runs_after_each_update_not_after_each_step():
+    # With n_critic=3 a single train step holds 3 critic updates; a constraint
+    # clips after each, so the critic weights seen by every update are in the box.
+    seen = []
+
+    class Recording(keras_gans.WGAN):
+        def _discriminator_step(self, real):
+            seen.append(None)
+            return super()._discriminator_step(real)
+
+    model = Recording(image_shape=(28, 28, 1), width=8, latent_dim=8, seed=0, n_critic=3)
+    compile_eager_graph(model, d_optimizer=keras.optimizers.SGD(1.0))
+    variable = model.discriminator.trainable_variables[0]
+    assert variable.constraint is not None
+    model.fit(tiny_dataset(model, steps=1), epochs=1, verbose=0)
+    assert len(seen) and len(seen) % 3 == 0  # each trace holds three critic updates
+    assert float(np.abs(variable.numpy()).max()) <= 0.01 + 1e-7
+
+
+def test_indivisible_batch_for_n_critic_says_how_to_fix():
+    model = tiny_model(keras_gans.WGANGP)
+    compile_eager_graph(model)
+    images = tf.data.Dataset.from_tensor_slices(random_images(14)).batch(7, drop_remainder=True)
+    with pytest.raises(ValueError, match="n_critic \\* batch_size"):
+        model.fit(images, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("cls", [keras_gans.DCGAN, keras_gans.WGANGP], ids=lambda c: c.__name__)
+def test_saves_and_loads_as_keras_file(cls, tmp_path):
+    model = tiny_model(cls, label_smoothing=0.1, instance_noise=0.02)
+    compile_eager_graph(model, d_optimizer=keras.optimizers.Adam(3e-4))
+    model.fit(tiny_dataset(model, steps=2), epochs=1, verbose=0)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded) is cls
+    assert loaded.get_config()["label_smoothing"] == 0.1
+    assert loaded.get_config()["instance_noise"] == 0.02
+    np.testing.assert_array_equal(model.generate(4, seed=7), loaded.generate(4, seed=7))
+    assert float(loaded.d_optimizer.learning_rate.numpy()) == pytest.approx(3e-4)
+    assert int(loaded.d_optimizer.iterations.numpy()) == int(model.d_optimizer.iterations.numpy())
+    loaded.fit(tiny_dataset(loaded, steps=1), epochs=1, verbose=0)  # and it trains on
+
+
+def test_generate_is_deterministic_per_seed_and_in_range():
+    model = tiny_model(keras_gans.DCGAN)
+    images = model.generate(6, seed=3)
+    assert images.shape == (6, 28, 28, 1) and images.dtype == np.float32
+    assert images.min() >= -1 and images.max() <= 1
+    np.testing.assert_array_equal(images, model.generate(6, seed=3))
+    assert not np.array_equal(images, model.generate(6, seed=4))
+    with pytest.raises(ValueError, match="positive"):
+        model.generate(0)
+
+
+def test_article_defaults():
+    gan, dcgan, wgan, wgan_gp = (cls(seed=0) for cls in MODELS)
+    for model in (gan, dcgan, wgan, wgan_gp):
+        compile_eager_graph(model)
+    assert type(gan.d_optimizer).__name__ == "Adam" and float(gan.d_optimizer.learning_rate.numpy()) == pytest.approx(1e-4)
+    assert gan.instance_noise == 0.05 and dcgan.instance_noise == 0.0 and dcgan.label_smoothing == 0.0
+    assert dcgan.g_optimizer.beta_1 == 0.5 and float(dcgan.g_optimizer.learning_rate.numpy()) == pytest.approx(2e-4)
+    assert type(wgan.d_optimizer).__name__ == "RMSprop" and wgan.n_critic == 5 and wgan.clip_value == 0.01
+    assert wgan_gp.d_optimizer.beta_1 == 0.0 and wgan_gp.d_optimizer.beta_2 == 0.9
+    assert wgan_gp.n_critic == 5 and wgan_gp.gp_weight == 10.0
+    assert wgan_gp.discriminator.trainable_variables[0].constraint is None  # no clipping in WGAN-GP
