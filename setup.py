@@ -24,8 +24,8 @@ setup(
         "matplotlib",
     ],
     extras_require={
-        # gRPC client protos for TF Serving; tests parse the warm-up records with them. It pins
-        # tensorflow to its own minor version: pin it to yours (e.g. ==2.21.*) or pip may change it.
+        # gRPC client protos for TF Serving; tests parse the warm-up records with them. Version N
+        # requires tensorflow>=N: pin it to your TensorFlow (e.g. ==2.21.*) or pip may upgrade TensorFlow.
         "serving": ["tensorflow-serving-api"],
         "test": ["pytest>=7", "tensorflow-serving-api"],
     },
