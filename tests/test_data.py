@@ -1,0 +1,130 @@
+"""Dataset specs: the embedded sample, IDX files, image folders, TFDS (mocked), and bad input."""
+
+import gzip
+import os
+import struct
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from keras_gans import data
+from keras_gans.errors import UserError
+
+
+def test_embedded_sample_is_balanced_real_fashion_mnist():
+    source = data.open_source("sample")
+    assert source.images.shape == (6000, 28, 28, 1) and source.images.dtype == np.uint8
+    assert np.bincount(source.labels).tolist() == [600] * 10
+    assert os.path.exists(os.path.join(data.sample_dir(), "COPYRIGHT"))  # MIT notice kept beside the data
+
+
+def test_load_yields_shuffled_float_batches_in_unit_range():
+    first = next(iter(data.load("sample", batch_size=32, seed=1)))
+    assert first.shape == (32, 28, 28, 1) and first.dtype.name == "float32"
+    values = first.numpy()
+    assert values.min() == pytest.approx(-1.0) and values.max() == pytest.approx(1.0)
+    unshuffled = next(iter(data.load("sample", batch_size=32, shuffle=False))).numpy()
+    assert not np.array_equal(values, unshuffled)
+    np.testing.assert_array_equal(next(iter(data.load("sample", batch_size=32, seed=1))).numpy(), values)
+
+
+def test_idx_reader_on_shared_fashion_mnist(shared_data):
+    train = data.open_source(f"idx:{shared_data}/fashion-mnist")
+    test = data.open_source(f"idx:{shared_data}/fashion-mnist", split="test")
+    assert train.images.shape == (60000, 28, 28, 1) and len(train.labels) == 60000
+    assert test.images.shape == (10000, 28, 28, 1)
+    assert set(np.unique(test.labels)) == set(range(10))
+
+
+def test_idx_folder_without_the_split_names_the_fix(shared_data):
+    with pytest.raises(UserError, match="--split=test"):
+        data.open_source(f"idx:{shared_data}/mnist-t10k")
+    assert len(data.open_source(f"idx:{shared_data}/mnist-t10k", split="test")) == 10000
+
+
+def write_idx(path, array):
+    header = struct.pack(">I", 0x0800 | array.ndim) + struct.pack(">" + "I" * array.ndim, *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def test_truncated_idx_file_is_a_clear_error(tmp_path):
+    images = np.zeros((10, 28, 28), np.uint8)
+    write_idx(str(tmp_path / "train-images-idx3-ubyte.gz"), images)
+    assert len(data.open_source(f"idx:{tmp_path}")) == 10
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "rb") as f:
+        content = f.read()
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as f:
+        f.write(content[:-100])
+    with pytest.raises(UserError, match="truncated or corrupt"):
+        data.open_source(f"idx:{tmp_path}")
+
+
+def test_folder_loader_resizes_and_converts(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "nested").mkdir()
+    Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(rng.integers(0, 255, (20, 20), dtype=np.uint8)).save(tmp_path / "nested" / "b.jpg")
+    (tmp_path / "notes.txt").write_text("not an image")
+    source = data.open_source(f"folder:{tmp_path}", image_shape=(32, 32, 3))
+    assert source.images.shape == (2, 32, 32, 3)
+    gray = data.open_source(f"folder:{tmp_path}", image_shape=(16, 16, 1))
+    assert gray.images.shape == (2, 16, 16, 1)
+    batch = next(iter(data.make_dataset(source, 2)))
+    assert batch.shape == (2, 32, 32, 3)
+
+
+def test_folder_bad_inputs(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        data.open_source(f"folder:{tmp_path}/missing")
+    with pytest.raises(UserError, match="holds no images"):
+        data.open_source(f"folder:{tmp_path}")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(UserError, match="cannot decode image"):
+        data.open_source(f"folder:{tmp_path}", image_shape=(8, 8, 1))
+
+
+def test_tfds_loading_through_mock_data():
+    with tfds.testing.mock_data(num_examples=40):
+        source = data.open_source("tfds:mnist")
+        assert source.images.shape == (40, 28, 28, 1) and source.images.dtype == np.uint8
+        assert len(source.labels) == 40
+        batch = next(iter(data.load("tfds:cifar10", batch_size=8)))
+        assert batch.shape == (8, 32, 32, 3)
+        assert -1.0 <= float(batch.numpy().min()) and float(batch.numpy().max()) <= 1.0
+
+
+def test_tfds_offline_error_is_one_line_and_quick(tmp_path):
+    with pytest.raises(UserError) as error:
+        data.open_source("tfds:mnist", data_dir=str(tmp_path), download=False)
+    message = str(error.value)
+    assert "\n" not in message and "--dataset=sample" in message and "idx:DIR" in message
+
+
+def test_unknown_tfds_dataset(tmp_path):
+    with pytest.raises(UserError, match="no dataset named"):
+        data.open_source("tfds:no_such_dataset_xyz", data_dir=str(tmp_path), download=False)
+
+
+@pytest.mark.parametrize(
+    "spec, kwargs, message",
+    [
+        ("mnist", {}, "unknown dataset spec"),
+        ("idx:", {}, "unknown dataset spec"),
+        ("idx:/definitely/missing", {}, "does not exist"),
+        ("sample", {"image_shape": (32, 32, 3)}, "expects"),
+        ("sample", {"split": "validation"}, "unknown split"),
+    ],
+)
+def test_bad_specs_fail_with_the_fix(spec, kwargs, message):
+    with pytest.raises(UserError, match=message):
+        data.open_source(spec, **kwargs)
+
+
+def test_batch_larger_than_dataset():
+    source = data.open_source("sample", limit=10)
+    with pytest.raises(UserError, match="lower --batch_size"):
+        data.make_dataset(source, 64)
