@@ -297,6 +297,8 @@ class InceptionExtractor(Extractor):
         import keras
 
         try:
+            if "notop" in os.path.basename(path):
+                raise ValueError("no top layers")  # skip building the larger model for nothing
             model = keras.applications.InceptionV3(include_top=True, weights=None)
             model.load_weights(path)
             self._model = keras.Model(model.inputs, [model.get_layer("avg_pool").output, model.output])

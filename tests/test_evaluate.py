@@ -124,3 +124,16 @@ def test_classifier_cache_is_keyed_by_dataset(tmp_path, monkeypatch, capsys):
     other[0, 0, 0, 0] ^= 1
     with pytest.raises(UserError, match="no feature classifier"):
         features.classifier_for_dataset(other, "sample")
+
+
+def test_inception_extractor_loads_a_local_weights_file(tmp_path):
+    # Random weights in the no-top layout stand in for the ImageNet file (no network here):
+    # this checks the loading fallback, the grey-to-RGB resize path and the feature size.
+    import keras
+
+    path = str(tmp_path / "inception_v3_notop.weights.h5")
+    keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg").save_weights(path)
+    extractor = features.InceptionExtractor(path, batch_size=2)
+    assert extractor.has_top is False and extractor.info["weights"] == path
+    feats, probabilities = extractor.features_and_probabilities(np.zeros((3, 28, 28, 1), np.uint8))
+    assert feats.shape == (3, 2048) and probabilities is None and np.all(np.isfinite(feats))

@@ -1,0 +1,176 @@
+"""One benchmark run of one implementation, in its own process; prints one JSON line.
+
+Each run is a fresh process so that its peak resident memory (`ru_maxrss`,
+reported in MiB) belongs to that implementation alone, and so that
+TensorFlow and PyTorch never share a process or a thread pool.
+
+    python benchmarks/worker.py throughput --impl ours --model dcgan --steps 6 --warmup 2
+    python benchmarks/worker.py train --impl torch --model dcgan --minutes 2 --samples 10000 --out x.npy
+
+`throughput`: `warmup` train steps (graph tracing and XLA compilation for
+ours), then `steps` timed steps; reports real images consumed per second
+(steps * batch_size * n_critic / seconds) and generator images per second.
+`train`: trains for `minutes` of wall clock counted from the first step (so
+our compile time is paid inside the budget, as a user pays it), then writes
+`samples` uint8 images [N, 28, 28, 1] to `out`.
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATASET = "idx:" + os.path.join(os.path.dirname(REPO), "shared", "data", "fashion-mnist")
+
+
+class Images:
+    """The training split as uint8 [N, 28, 28, 1]; read with numpy only, so the PyTorch
+    process never imports TensorFlow (it would count in its memory)."""
+
+    def __init__(self, spec):
+        import gzip
+        import struct
+
+        if not spec.startswith("idx:"):
+            raise SystemExit(f"the benchmark reads idx:DIR datasets, got {spec!r}")
+        path = os.path.join(spec[4:], "train-images-idx3-ubyte.gz")
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+        count, height, width = struct.unpack(">III", raw[4:16])
+        self.name = spec
+        self.images = np.frombuffer(raw, np.uint8, offset=16).reshape(count, height, width, 1)
+        self.labels = None
+        self.image_shape = (height, width, 1)
+
+    def __len__(self):
+        return len(self.images)
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+class Ours:
+    """keras_gans, as a user runs it: model.compile() defaults (XLA on) and model.fit on tf.data."""
+
+    def __init__(self, model_name, source, seed=0):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        sys.path.insert(0, REPO)
+        import keras
+
+        from keras_gans import data
+        from keras_gans.models import MODELS
+
+        keras.utils.set_random_seed(seed)
+        cls = MODELS[model_name]
+        self.model = cls(image_shape=source.image_shape, seed=seed)
+        self.model.compile()
+        self.batch_size = cls.default_batch_size
+        self.n_critic = self.model.n_critic
+        source = data.ImageSource(source.name, source.images)
+        self.dataset = data.make_dataset(source, self.batch_size * self.n_critic, shuffle=True, seed=seed, repeat=True)
+
+    def fit(self, steps, on_step):
+        import keras
+
+        class Clock(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if on_step(batch + 1):
+                    self.model.stop_training = True
+
+        self.model.fit(self.dataset, epochs=1, steps_per_epoch=steps, callbacks=[Clock()], verbose=0)
+
+    def generate(self, num, seed):
+        from keras_gans.data import to_uint8
+
+        return np.concatenate([to_uint8(self.model.generate(min(500, num - i), seed=seed + i))
+                               for i in range(0, num, 500)])
+
+
+class Theirs:
+    """benchmarks/torch_reference.py: the article's scripts in PyTorch, an in-memory shuffled loader."""
+
+    def __init__(self, model_name, source, seed=0):
+        # Under a shared CPU, OpenMP's default spin-waiting makes 2-thread PyTorch up to
+        # 10x slower (measured here); passive waiting costs nothing on a quiet machine.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from torch_reference import BatchStream, Reference
+
+        self.reference = Reference(model_name, seed)
+        self.batch_size = self.reference.batch_size
+        self.n_critic = self.reference.n_critic
+        self.stream = BatchStream(source.images, self.batch_size, seed)
+
+    def fit(self, steps, on_step):
+        for step in range(1, steps + 1):
+            self.reference.step([self.stream.next() for _ in range(self.n_critic)])
+            if on_step(step):
+                return
+
+    def generate(self, num, seed):
+        return self.reference.generate(num, seed)
+
+
+def throughput(impl, args, source):
+    times = {}
+
+    def on_step(step):
+        times[step] = time.perf_counter()
+        return False
+
+    impl.fit(args.warmup + args.steps, on_step)
+    seconds = times[args.warmup + args.steps] - times[args.warmup]
+    real = args.steps * impl.batch_size * impl.n_critic
+    return {
+        "seconds": round(seconds, 2),
+        "seconds_per_step": round(seconds / args.steps, 3),
+        "real_images_per_s": round(real / seconds, 1),
+        "generator_images_per_s": round(args.steps * impl.batch_size * (impl.n_critic + 1) / seconds, 1),
+    }
+
+
+def train(impl, args, source):
+    start = time.perf_counter()
+    deadline = start + 60.0 * args.minutes
+    done = {"steps": 0}
+
+    def on_step(step):
+        done["steps"] = step
+        return time.perf_counter() >= deadline
+
+    impl.fit(10**9, on_step)
+    trained = time.perf_counter() - start
+    np.save(args.out, impl.generate(args.samples, args.seed))
+    return {"train_seconds": round(trained, 1), "steps": done["steps"],
+            "real_images_seen": done["steps"] * impl.batch_size * impl.n_critic, "samples": args.out}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["throughput", "train"])
+    parser.add_argument("--impl", choices=["ours", "torch"], required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--dataset", default=DATASET)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--minutes", type=float, default=1.0)
+    parser.add_argument("--samples", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    source = Images(args.dataset)
+    impl = (Ours if args.impl == "ours" else Theirs)(args.model, source, args.seed)
+    result = (throughput if args.mode == "throughput" else train)(impl, args, source)
+    result.update(impl=args.impl, model=args.model, batch_size=impl.batch_size, n_critic=impl.n_critic,
+                  peak_rss_mib=round(peak_rss_mib(), 1))
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
