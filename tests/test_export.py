@@ -657,3 +657,4 @@ def test_sample_module_needs_no_training_code():
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert imported <= {"argparse", "math", "os", "sys", "numpy", "tensorflow", "PIL"}, imported
+    assert sample_lib.MAX_IMAGES == export_lib.MAX_IMAGES  # the CLI checks the bound the signatures enforce
