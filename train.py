@@ -48,6 +48,17 @@ flags.DEFINE_integer("grid_images", 25, "Images per sample grid (25 = 5x5).")
 flags.DEFINE_boolean("export", True, "Export the generator as a SavedModel at the end.")
 flags.DEFINE_integer("verbose", 1, "Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.")
 
+# Checkpoints, resume and monitoring.
+flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint every N train steps (and at every epoch end); 0: epoch ends only.")
+flags.DEFINE_integer("keep_checkpoints", 3, "How many of the newest checkpoints to keep in OUTPUT_DIR/checkpoints.")
+flags.DEFINE_boolean("restart", False, "Start over in --output_dir, deleting its checkpoints, samples, history and TensorBoard logs, instead of resuming.")
+flags.DEFINE_boolean("tensorboard", True, "Write TensorBoard logs to OUTPUT_DIR/tensorboard.")
+flags.DEFINE_integer("log_every", 50, "Write step-level TensorBoard scalars every N steps; 0: epoch level only.")
+flags.DEFINE_boolean("health_checks", True, "Stop at a NaN/Inf loss at once; warn about a near-zero D loss and generator collapse.")
+flags.DEFINE_float("d_loss_floor", 0.01, "Health: a (BCE) discriminator loss below this counts as near zero.")
+flags.DEFINE_integer("d_loss_patience", 200, "Health: warn after this many consecutive steps of near-zero D loss.")
+flags.DEFINE_float("diversity_floor", 0.02, "Health: warn of collapse when generated images' mean per-pixel std falls below this.")
+
 
 def config_from_flags():
     from keras_gans.train_lib import TrainConfig

@@ -9,8 +9,12 @@ from typing import Optional
 import keras
 
 from keras_gans import callbacks as gan_callbacks
+from keras_gans import checkpoints as checkpoint_lib
 from keras_gans import data as data_lib
+from keras_gans import distribute
 from keras_gans import export as export_lib
+from keras_gans import health as health_lib
+from keras_gans import monitoring
 from keras_gans.errors import UserError
 from keras_gans.models import MODELS
 
@@ -51,6 +55,16 @@ class TrainConfig:
     grid_images: int = 25
     export: bool = True
     verbose: int = 1
+    # Checkpoints, resume and monitoring.
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    restart: bool = False
+    tensorboard: bool = True
+    log_every: int = 50
+    health_checks: bool = True
+    d_loss_floor: float = 0.01
+    d_loss_patience: int = 200
+    diversity_floor: float = 0.02
 
     def resolved_batch_size(self):
         return self.batch_size if self.batch_size is not None else MODELS[self.model].default_batch_size
@@ -83,6 +97,8 @@ def validate(config):
         "image_size": config.image_size,
         "max_images": config.max_images,
         "grid_images": config.grid_images,
+        "keep_checkpoints": config.keep_checkpoints,
+        "d_loss_patience": config.d_loss_patience,
     }
     for name, value in positive.items():
         if value is not None and value <= 0:
@@ -101,6 +117,10 @@ def validate(config):
             raise UserError(f"--{name} must be >= 0, got {value}")
     if os.path.exists(config.output_dir) and not os.path.isdir(config.output_dir):
         raise UserError(f"--output_dir={config.output_dir!r} is a file: choose a folder")
+    for name in ("checkpoint_every", "log_every", "d_loss_floor", "diversity_floor"):
+        if getattr(config, name) < 0:
+            raise UserError(f"--{name} must be >= 0 (0 turns it off), got {getattr(config, name)}")
+    checkpoint_lib.check_resumable(config)
 
 
 def requested_image_shape(config):
@@ -182,7 +202,15 @@ def run(config, flags_text=None, extra_callbacks=()):
 
     Writes: samples/fixed_epoch_NNN.png and random_epoch_NNN.png every epoch,
     samples/training.gif, history.json, loss.png, config.json, versions.json,
-    flags.txt (from train.py), model.keras and export/<version>/ (SavedModel).
+    flags.txt (from train.py), model.keras and export/<version>/ (SavedModel),
+    checkpoints/ckpt-<step>.npz (the last --keep_checkpoints) and tensorboard/.
+
+    Re-running with the same output_dir and settings resumes from the newest
+    readable checkpoint (one line says so); `config.restart` starts over.
+
+    Raises:
+        UserError: bad settings, or an output_dir holding a run with other settings.
+        keras_gans.health.TrainingDivergedError: a NaN/Inf loss or weight (a UserError).
     """
     # Load data.
     validate(config)
@@ -212,24 +240,56 @@ def run(config, flags_text=None, extra_callbacks=()):
     model = build_model(config, source.image_shape)
     d_optimizer, g_optimizer = build_optimizers(model, config)
     model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=config.jit_compile)
-    # With --steps_per_epoch an "epoch" is a fixed number of steps, so the data repeats.
-    dataset = data_lib.make_dataset(
-        source, step_images, shuffle=True, seed=config.seed, repeat=config.steps_per_epoch is not None
-    )
 
     # Train.
+    # Every run can be killed and resumed exactly: an epoch is a fixed number of
+    # steps, the batches are a pure function of (seed, batch index), and a
+    # checkpoint holds all other state (see keras_gans.checkpoints).
     output_dir = config.output_dir
-    os.makedirs(output_dir, exist_ok=True)
-    write_run_info(config, output_dir, flags_text)
+    checkpoint_lib.prepare_output_dir(config)
+    steps_per_epoch = config.steps_per_epoch or len(source) // step_images
+    manager = checkpoint_lib.CheckpointManager(
+        os.path.join(output_dir, checkpoint_lib.DIRECTORY), keep=config.keep_checkpoints
+    )
+    resume, resume_path = manager.restore_latest(model)
+    start_step = resume["global_step"] if resume else 0
+    if resume:
+        print(checkpoint_lib.describe_resume(resume, resume_path, config.epochs, steps_per_epoch))
+    if distribute.is_chief():
+        write_run_info(config, output_dir, flags_text)
+    previous_history = resume["history"] if resume else None
     samples = gan_callbacks.SampleGrids(os.path.join(output_dir, "samples"), config.grid_images, seed=config.seed)
-    history = gan_callbacks.LossHistory(output_dir)
-    model.fit(
-        dataset,
+    samples.epoch = min(start_step // steps_per_epoch, config.epochs)  # the GIF keeps the earlier epochs' frames
+    history = gan_callbacks.LossHistory(output_dir, history=previous_history)
+    tensorboard = None
+    if config.tensorboard and distribute.is_chief():
+        tensorboard = monitoring.TensorBoardMonitor(
+            os.path.join(output_dir, "tensorboard"), steps_per_epoch, start_step,
+            every=config.log_every, grid_images=config.grid_images, seed=config.seed,
+        )
+    health = None
+    if config.health_checks:
+        health = health_lib.HealthMonitor(
+            steps_per_epoch, start_step, d_loss_floor=config.d_loss_floor, d_loss_patience=config.d_loss_patience,
+            diversity_floor=config.diversity_floor, report=tensorboard.report if tensorboard else None,
+        )
+    # Last among the writers: an epoch-end checkpoint means the epoch's files exist.
+    checkpointer = checkpoint_lib.Checkpointer(
+        manager, steps_per_epoch, every=config.checkpoint_every, resume=resume, history=previous_history
+    )
+    callbacks = [c for c in (health, samples, history, tensorboard, checkpointer) if c is not None]
+    checkpoint_lib.resumable_fit(
+        model,
+        lambda start_batch: data_lib.make_dataset(
+            source, step_images, shuffle=True, seed=config.seed, repeat=True, start_batch=start_batch
+        ),
         epochs=config.epochs,
-        steps_per_epoch=config.steps_per_epoch,
-        callbacks=[samples, history, *extra_callbacks],
+        steps_per_epoch=steps_per_epoch,
+        start_step=start_step,
+        callbacks=[*callbacks, *extra_callbacks],
         verbose=config.verbose,
     )
+
 
     # Save.
     model.save(os.path.join(output_dir, "model.keras"))

@@ -150,7 +150,10 @@ class GAN(keras.Model):
         return tf.sigmoid(logits)
 
     def _create_trackers(self):
-        names = ["d_loss", "g_loss", "d_real", "d_fake"]
+        # Gradient norms (before any clipping) are the first sign of a diverging
+        # run; g_diversity (per-pixel std across G's training batch, averaged)
+        # falls to zero when the generator collapses (keras_gans.health).
+        names = ["d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "g_diversity"]
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     # ----- Keras plumbing -------------------------------------------------------
@@ -269,6 +272,7 @@ class GAN(keras.Model):
             loss = _average(per_example)
         variables = self.discriminator.trainable_variables
         grads = tape.gradient(loss, variables)
+        self.trackers["d_grad_norm"].update_state(_global_norm(grads))
         # Constraints attached to the critic's variables (WGAN clipping) are
         # applied by the optimiser right after this update.
         self.d_optimizer.apply(grads, variables)
@@ -286,6 +290,8 @@ class GAN(keras.Model):
             loss = _average(per_example)
         variables = self.generator.trainable_variables
         grads = tape.gradient(loss, variables)
+        self.trackers["g_grad_norm"].update_state(_global_norm(grads))
+        self.trackers["g_diversity"].update_state(tf.reduce_mean(tf.math.reduce_std(tf.cast(fake, tf.float32), axis=0)))
         self.g_optimizer.apply(grads, variables)
         self.trackers["g_loss"].update_state(tf.reduce_mean(per_example))
 
@@ -299,6 +305,11 @@ class GAN(keras.Model):
             self._discriminator_step(real_batch)
         self._generator_step(tf.shape(batches[0])[0])
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+def _global_norm(grads):
+    """L2 norm of all gradients together (this replica's share under tf.distribute)."""
+    return tf.linalg.global_norm([g for g in grads if g is not None])
 
 
 def _check_positive(**values):

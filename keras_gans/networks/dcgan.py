@@ -18,8 +18,16 @@ import keras
 from keras_gans.networks.layers import ReflectionPadding2D
 
 # The article's initialisation: conv weights ~ N(0, 0.02); BatchNorm gamma ~ N(1, 0.02), beta = 0.
-CONV_INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
-GAMMA_INIT = keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
+# A new initialiser for every layer, made as the network is built: a shared
+# module-level instance draws its seed at import time, before
+# keras.utils.set_random_seed, so --seed would not fix the weights, and it
+# gives every same-shaped layer the same weights.
+def conv_init():
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def gamma_init():
+    return keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
 
 
 def canvas_size(image_shape):
@@ -50,7 +58,7 @@ def _split(total):
 def _batch_norm(name):
     # momentum 0.9 == PyTorch's default BatchNorm momentum of 0.1; epsilon as PyTorch.
     return keras.layers.BatchNormalization(
-        momentum=0.9, epsilon=1e-5, gamma_initializer=GAMMA_INIT, name=name
+        momentum=0.9, epsilon=1e-5, gamma_initializer=gamma_init(), name=name
     )
 
 
@@ -68,7 +76,7 @@ def build_generator(latent_dim=100, image_shape=(28, 28, 1), width=64, name="gen
 
     z = keras.Input(shape=(latent_dim,), name="z")
     filters = width * 2 ** (levels - 1)
-    x = keras.layers.Dense(4 * 4 * filters, use_bias=False, kernel_initializer=CONV_INIT, name="project")(z)
+    x = keras.layers.Dense(4 * 4 * filters, use_bias=False, kernel_initializer=conv_init(), name="project")(z)
     x = keras.layers.Reshape((4, 4, filters))(x)
     x = _batch_norm("project_bn")(x)
     x = keras.layers.ReLU()(x)
@@ -76,12 +84,12 @@ def build_generator(latent_dim=100, image_shape=(28, 28, 1), width=64, name="gen
         filters //= 2
         x = keras.layers.Conv2DTranspose(
             filters, 4, strides=2, padding="same", use_bias=False,
-            kernel_initializer=CONV_INIT, name=f"up{level}",
+            kernel_initializer=conv_init(), name=f"up{level}",
         )(x)
         x = _batch_norm(f"up{level}_bn")(x)
         x = keras.layers.ReLU()(x)
     x = keras.layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", kernel_initializer=CONV_INIT, name="to_image"
+        channels, 4, strides=2, padding="same", kernel_initializer=conv_init(), name="to_image"
     )(x)
     x = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
     if canvas != height:
@@ -109,12 +117,12 @@ def build_discriminator(image_shape=(28, 28, 1), width=64, batch_norm=True, name
     for level in range(levels):
         x = keras.layers.Conv2D(
             filters, 4, strides=2, padding="same", use_bias=not (batch_norm and level > 0),
-            kernel_initializer=CONV_INIT, name=f"down{level}",
+            kernel_initializer=conv_init(), name=f"down{level}",
         )(x)
         if batch_norm and level > 0:
             x = _batch_norm(f"down{level}_bn")(x)
         x = keras.layers.LeakyReLU(0.2)(x)
         filters *= 2
-    x = keras.layers.Conv2D(1, 4, padding="valid", kernel_initializer=CONV_INIT, name="to_logit")(x)
+    x = keras.layers.Conv2D(1, 4, padding="valid", kernel_initializer=conv_init(), name="to_logit")(x)
     logits = keras.layers.Flatten(dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)

@@ -1,0 +1,142 @@
+"""Health checks of a GAN run: divergence stops it, the classic failures are reported.
+
+- A NaN or Inf in a logged loss or in a weight stops training at once
+  (`TrainingDivergedError`, naming the step); no checkpoint is written after
+  it, so the last good one stays the newest.
+- A discriminator whose loss sits near zero for many steps (it has won and
+  the generator gets no useful gradient) is reported as a warning. Only for
+  the BCE models: a Wasserstein critic's loss near zero is no failure.
+- A generator whose batch has collapsed to near-identical images (mode
+  collapse) is reported as a warning: the model logs `g_diversity`, the
+  per-pixel standard deviation across the generator's training batch,
+  averaged over pixels (in [-1, 1] pixel units; 0 when all images are
+  identical), and its epoch mean is compared with a floor at each epoch end.
+  The training batch, not images generated in inference mode: early in
+  training BatchNorm's moving statistics are still far from the batch ones,
+  and inference-mode images look collapsed when they are not.
+
+Warnings go to the `keras_gans` logger and, given a `report` function, to
+TensorBoard. The checks only read logs and weights, so they do not change
+what is trained.
+"""
+
+import logging
+import math
+
+import numpy as np
+
+from keras_gans.checkpoints import StepCallback
+from keras_gans.errors import UserError
+
+logger = logging.getLogger("keras_gans")
+
+
+class TrainingDivergedError(UserError):
+    """Training produced a NaN or Inf; the message names the step and what to do."""
+
+
+def check_finite(model, logs, step):
+    """Raises `TrainingDivergedError` if a logged value or a model/optimiser variable is not finite."""
+    for name, value in (logs or {}).items():
+        if not _finite(value):
+            raise _diverged(f"{name} is {float(value)}", step)
+    for variable in model.variables:
+        if not np.all(np.isfinite(np.asarray(variable))):
+            raise _diverged(f"weight {variable.path} holds NaN or Inf", step)
+
+
+def _finite(value):
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True  # not a number: nothing to check
+
+
+def _diverged(what, step):
+    return TrainingDivergedError(
+        f"training diverged: {what} at step {step}; stopped, the last good checkpoint is kept. "
+        "Lower --d_lr/--g_lr (or check the data) and start over with --restart"
+    )
+
+
+class HealthMonitor(StepCallback):
+    """Stops on NaN/Inf, warns about a discriminator stuck near zero loss and about collapse.
+
+    Args:
+        steps_per_epoch: train steps in one epoch.
+        start_step: the global step training starts (resumes) from.
+        d_loss_floor: a BCE discriminator loss below this counts as "near zero".
+        d_loss_patience: warn after this many consecutive steps near zero.
+        diversity_floor: warn when an epoch's mean `g_diversity` falls below this.
+        report: optional `report(tag, value, step)` (e.g. `TensorBoardMonitor.report`).
+
+    Example:
+        model.fit(dataset, steps_per_epoch=100, callbacks=[HealthMonitor(100, d_loss_floor=1e-3)])
+    """
+
+    def __init__(self, steps_per_epoch, start_step=0, d_loss_floor=0.01, d_loss_patience=200,
+                 diversity_floor=0.02, report=None):
+        super().__init__(steps_per_epoch, start_step)
+        self.d_loss_floor = float(d_loss_floor)
+        self.d_loss_patience = int(d_loss_patience)
+        self.diversity_floor = float(diversity_floor)
+        self.report = report
+        self.low_d_loss_steps = 0
+        self.warnings = []
+        self._previous = None  # (step in epoch, running mean of d_loss)
+
+    def on_train_begin(self, logs=None):
+        from keras_gans.models.wgan import WGAN
+
+        self.check_d_loss = not isinstance(self.model, WGAN)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
+        self._previous = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        step = self.global_step(batch)
+        for name, value in logs.items():
+            if not _finite(value):
+                raise _diverged(f"{name} is {float(value)}", step)
+        if self.check_d_loss and "d_loss" in logs:
+            self._watch_d_loss(self._latest_d_loss(batch, float(logs["d_loss"])), step)
+
+    def _latest_d_loss(self, batch, running_mean):
+        # Keras logs the epoch's running mean; the latest steps' own loss is
+        # recovered from two consecutive means.
+        n = self.step_in_epoch(batch)
+        previous, self._previous = self._previous, (n, running_mean)
+        if previous is None or previous[0] >= n:
+            return running_mean
+        m, mean = previous
+        return (running_mean * n - mean * m) / (n - m)
+
+    def _watch_d_loss(self, d_loss, step):
+        self.low_d_loss_steps = self.low_d_loss_steps + 1 if d_loss < self.d_loss_floor else 0
+        if self.low_d_loss_steps == self.d_loss_patience:
+            self.warn(
+                "health/d_loss_near_zero", step,
+                f"discriminator loss below {self.d_loss_floor} for {self.d_loss_patience} steps (step {step}): "
+                "D is winning and G learns little; try a lower --d_lr, --label_smoothing=0.1 or --instance_noise",
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = (epoch + 1) * self.steps_per_epoch
+        check_finite(self.model, logs, step)
+        if "g_diversity" not in (logs or {}):
+            return
+        diversity = float(logs["g_diversity"])
+        if diversity < self.diversity_floor:
+            self.warn(
+                "health/collapse", epoch + 1,
+                f"generator collapse at epoch {epoch + 1}: its images are near-identical (diversity "
+                f"{diversity:.4f} < {self.diversity_floor}); see the sample grids",
+            )
+
+    def warn(self, tag, step, message):
+        self.warnings.append(message)
+        logger.warning("%s", message)
+        if self.report:
+            self.report(tag, 1.0, step, text=message)
