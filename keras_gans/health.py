@@ -37,12 +37,18 @@ class TrainingDivergedError(UserError):
 
 def check_finite(model, logs, step):
     """Raises `TrainingDivergedError` if a logged value or a model/optimiser variable is not finite."""
-    for name, value in (logs or {}).items():
-        if not _finite(value):
-            raise _diverged(f"{name} is {float(value)}", step)
+    _check_logs(logs, step)
     for variable in model.variables:
         if not np.all(np.isfinite(np.asarray(variable))):
             raise _diverged(f"weight {variable.path} holds NaN or Inf", step)
+
+
+def _check_logs(logs, step):
+    bad = sorted((name for name, value in (logs or {}).items() if not _finite(value)),
+                 key=lambda name: (not name.endswith("loss"), name))  # losses first: they are the cause
+    if bad:
+        others = f" ({', '.join(bad[1:])} too)" if bad[1:] else ""
+        raise _diverged(f"{bad[0]} is {float(logs[bad[0]])}", step, others)
 
 
 def _finite(value):
@@ -52,9 +58,9 @@ def _finite(value):
         return True  # not a number: nothing to check
 
 
-def _diverged(what, step):
+def _diverged(what, step, details=""):
     return TrainingDivergedError(
-        f"training diverged: {what} at step {step}; stopped, the last good checkpoint is kept. "
+        f"training diverged: {what} at step {step}{details}; stopped, the last good checkpoint is kept. "
         "Lower --d_lr/--g_lr (or check the data) and start over with --restart"
     )
 
@@ -97,9 +103,7 @@ class HealthMonitor(StepCallback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         step = self.global_step(batch)
-        for name, value in logs.items():
-            if not _finite(value):
-                raise _diverged(f"{name} is {float(value)}", step)
+        _check_logs(logs, step)
         if self.check_d_loss and "d_loss" in logs:
             self._watch_d_loss(self._latest_d_loss(batch, float(logs["d_loss"])), step)
 
