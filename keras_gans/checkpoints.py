@@ -48,7 +48,7 @@ _NAME = re.compile(r"^ckpt-(\d+)\.npz$")
 # Settings that change how a run is driven or reported, not what it computes:
 # they may differ between an interrupted run and its resumption.
 RUN_CONTROL_FIELDS = frozenset({
-    "epochs", "output_dir", "restart", "verbose", "export", "download", "data_dir", "jit_compile", "strategy",
+    "epochs", "output_dir", "restart", "verbose", "export", "download", "data_dir", "jit_compile", "strategy", "tpu",
     "grid_images", "checkpoint_every", "keep_checkpoints", "tensorboard", "log_every", "health_checks",
     "d_loss_floor", "d_loss_patience", "diversity_floor",
 })
@@ -205,6 +205,9 @@ class CheckpointManager:
         Raises:
             UserError: checkpoints exist but none of them can be read.
         """
+        # Built here even on a fresh run: optimisers built lazily inside the
+        # first traced train step make tf.function trace it twice.
+        build_optimizers(model)
         paths = self.checkpoints()
         for path in reversed(paths):
             try:

@@ -18,14 +18,14 @@ from keras_gans.models import MODELS
 
 from conftest import REPO_ROOT
 
-STEPS_PER_EPOCH = 40
+STEPS_PER_EPOCH = 25
 
 
 def train_command(output_dir, model, jit_compile):
     return [
         sys.executable, os.path.join(REPO_ROOT, "train.py"), f"--model={model}", "--width=8", "--latent_dim=16",
         "--batch_size=8", "--max_images=128", "--epochs=2", f"--steps_per_epoch={STEPS_PER_EPOCH}",
-        "--checkpoint_every=5", "--keep_checkpoints=2", "--export=false", "--verbose=0", "--grid_images=4",
+        "--checkpoint_every=4", "--keep_checkpoints=2", "--export=false", "--verbose=0", "--grid_images=4",
         f"--jit_compile={str(jit_compile).lower()}", "--log_every=10", f"--output_dir={output_dir}",
     ]
 
