@@ -11,9 +11,10 @@ Written by `TensorBoardMonitor`:
   samples/fixed_latents the fixed-latent sample grid, every epoch
   health/...            health-check values and warnings (`report`)
 
-A resumed run appends to the same folder; the steps it repeats (those after
-the checkpoint it resumed from) are written again, and TensorBoard keeps the
-newest values of a repeated step (it purges out-of-order steps).
+A resumed run appends a new event file to the same folder. The steps it
+repeats (those between the checkpoint it resumed from and the kill) are
+written again, with the same values as training is exact, so TensorBoard
+may show such a step twice.
 """
 
 import os
