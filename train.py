@@ -24,13 +24,22 @@ flags.DEFINE_float("label_smoothing", 0.0, "One-sided label smoothing: real labe
 
 # Optimisation.
 flags.DEFINE_integer("epochs", 5, "Passes over the dataset.")
-flags.DEFINE_integer("batch_size", None, "Images per critic/generator update (default: gan 128, dcgan 256, wgan 128, wgan_gp 128).")
+flags.DEFINE_integer("batch_size", None, "Images per critic/generator update, over all replicas (default: gan 128, dcgan 256, wgan 128, wgan_gp 128).")
 flags.DEFINE_float("d_lr", None, "Discriminator learning rate (default: the article's for the model).")
 flags.DEFINE_float("g_lr", None, "Generator learning rate (default: the article's for the model).")
 flags.DEFINE_float("beta_1", None, "Adam beta_1 for both optimisers (Adam models only).")
 flags.DEFINE_float("beta_2", None, "Adam beta_2 for both optimisers (Adam models only).")
 flags.DEFINE_integer("steps_per_epoch", None, "Train steps per epoch (default: one pass over the data).")
-flags.DEFINE_boolean("jit_compile", True, "Compile the train step with XLA (faster on CPU and GPU).")
+flags.DEFINE_boolean("jit_compile", True, "Compile the train step with XLA (faster on CPU and GPU; always off under a distribution strategy).")
+
+# Distribution.
+flags.DEFINE_string(
+    "strategy", "auto",
+    "auto | default | mirrored | multi_worker | tpu. auto: tpu if --tpu is set, multi_worker if TF_CONFIG "
+    "names a cluster, mirrored over all GPUs if there are several, else default (one device). "
+    "--batch_size is the GLOBAL batch, split evenly over the replicas.",
+)
+flags.DEFINE_string("tpu", None, "TPU name or grpc://IP:8470 (local on a TPU VM); implies --strategy=tpu under auto.")
 
 # Data.
 flags.DEFINE_string("dataset", "sample", "sample | idx:DIR | folder:DIR | tfds:NAME (e.g. tfds:mnist).")
@@ -78,6 +87,14 @@ def main(argv):
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # a multi-worker cluster that lost a worker: one line, not a traceback
+        from keras_gans.distribute import describe_worker_failure
+
+        message = describe_worker_failure(error)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 3
     print(f"done: samples, history, model.keras and export in {result.output_dir}")
     return 0
 

@@ -41,6 +41,9 @@ class TrainConfig:
     beta_2: Optional[float] = None
     steps_per_epoch: Optional[int] = None
     jit_compile: bool = True
+    # Distribution: --batch_size is the GLOBAL batch, split evenly over the replicas.
+    strategy: str = "auto"
+    tpu: Optional[str] = None
     # Data.
     dataset: str = "sample"
     data_dir: Optional[str] = None
@@ -117,6 +120,7 @@ def validate(config):
             raise UserError(f"--{name} must be >= 0, got {value}")
     if os.path.exists(config.output_dir) and not os.path.isdir(config.output_dir):
         raise UserError(f"--output_dir={config.output_dir!r} is a file: choose a folder")
+    distribute.check_strategy_flags(config.strategy, config.tpu)
     for name in ("checkpoint_every", "log_every", "d_loss_floor", "diversity_floor"):
         if getattr(config, name) < 0:
             raise UserError(f"--{name} must be >= 0 (0 turns it off), got {getattr(config, name)}")
@@ -214,6 +218,8 @@ def run(config, flags_text=None, extra_callbacks=()):
     """
     # Load data.
     validate(config)
+    # Before any other TensorFlow work: multi-worker collectives are configured at start-up.
+    strategy = distribute.create_strategy(config.strategy, config.tpu)
     source = data_lib.open_source(
         config.dataset,
         split=config.split,
@@ -236,16 +242,31 @@ def run(config, flags_text=None, extra_callbacks=()):
         )
 
     # Construct networks and optimisers.
+    # Inside the strategy's scope: variables (weights, both optimisers' slots
+    # and step counters, metrics) are created mirrored on every replica, and
+    # the optimisers capture the strategy. Under a strategy compile() turns
+    # XLA off (keras_gans.models.gan.GAN.compile).
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config, source.image_shape)
-    d_optimizer, g_optimizer = build_optimizers(model, config)
-    model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=config.jit_compile)
+    with strategy.scope():
+        model = build_model(config, source.image_shape)
+        d_optimizer, g_optimizer = build_optimizers(model, config)
+        model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=config.jit_compile)
+    if strategy.num_replicas_in_sync > 1 and batch_size % strategy.num_replicas_in_sync:
+        raise UserError(
+            f"--batch_size={batch_size} is the global batch and must split evenly over the "
+            f"{strategy.num_replicas_in_sync} replicas: use a multiple of {strategy.num_replicas_in_sync}"
+        )
 
     # Train.
     # Every run can be killed and resumed exactly: an epoch is a fixed number of
     # steps, the batches are a pure function of (seed, batch index), and a
     # checkpoint holds all other state (see keras_gans.checkpoints).
     output_dir = config.output_dir
+    # Only the chief writes into output_dir. Other workers of a multi-worker
+    # run write grids, history, model and export into a private temporary
+    # folder, removed at the end: they still run every writer, so any
+    # collective op a writer triggers happens on all workers, in step.
+    write_dir = output_dir if distribute.is_chief() else distribute.worker_scratch_dir()
     checkpoint_lib.prepare_output_dir(config)
     steps_per_epoch = config.steps_per_epoch or len(source) // step_images
     manager = checkpoint_lib.CheckpointManager(
@@ -258,9 +279,9 @@ def run(config, flags_text=None, extra_callbacks=()):
     if distribute.is_chief():
         write_run_info(config, output_dir, flags_text)
     previous_history = resume["history"] if resume else None
-    samples = gan_callbacks.SampleGrids(os.path.join(output_dir, "samples"), config.grid_images, seed=config.seed)
+    samples = gan_callbacks.SampleGrids(os.path.join(write_dir, "samples"), config.grid_images, seed=config.seed)
     samples.epoch = min(start_step // steps_per_epoch, config.epochs)  # the GIF keeps the earlier epochs' frames
-    history = gan_callbacks.LossHistory(output_dir, history=previous_history)
+    history = gan_callbacks.LossHistory(write_dir, history=previous_history)
     tensorboard = None
     if config.tensorboard and distribute.is_chief():
         tensorboard = monitoring.TensorBoardMonitor(
@@ -290,8 +311,10 @@ def run(config, flags_text=None, extra_callbacks=()):
         verbose=config.verbose,
     )
 
-
     # Save.
-    model.save(os.path.join(output_dir, "model.keras"))
-    export_path = export_lib.export_generator(model, os.path.join(output_dir, "export")) if config.export else None
+    model.save(os.path.join(write_dir, "model.keras"))
+    export_path = export_lib.export_generator(model, os.path.join(write_dir, "export")) if config.export else None
+    if write_dir != output_dir:
+        distribute.remove_scratch_dir(write_dir)
+        export_path = None
     return RunResult(model, history.history, output_dir, export_path)

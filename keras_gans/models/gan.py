@@ -11,18 +11,25 @@ generator update. Subclasses change only what differs:
   discriminator_penalty()    none                 none                  lambda * GP
   after_critic_update()      nothing              (clipping via constraint)
 
-Randomness: latents for training come from a `keras.random.SeedGenerator`
-owned by the model (its state is a model variable, so it is saved and
-restored with the weights); `generate(n, seed)` uses stateless sampling so a
-seed always means the same latents, here and in the exported generator.
+Randomness: training noise (latents, instance noise, WGAN-GP's alpha) is
+stateless, keyed by the model's seed variable (`noise_seed.state`, saved and
+restored with the weights), by which draw it is, and by the optimiser's step
+counter (`noise()`). Under tf.distribute each replica takes its own slice of
+one global batch of noise (`keras_gans.distribute.replica_noise`), so replicas
+get different noise and results do not depend on the replica count.
+`generate(n, seed)` uses stateless sampling so a seed always means the same
+latents, here and in the exported generator.
 """
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gans import losses
+from keras_gans import distribute, losses
 from keras_gans.networks import mlp
+
+# Independent random draws within one train step (see `GAN.noise`).
+DRAW_D_LATENT, DRAW_D_NOISE_REAL, DRAW_D_NOISE_FAKE, DRAW_G_LATENT, DRAW_G_NOISE, DRAW_GP_ALPHA = range(6)
 
 
 def latent_vectors(num, latent_dim, seed):
@@ -168,11 +175,17 @@ class GAN(keras.Model):
 
         `jit_compile` defaults to True on every device: XLA fuses the small
         convolutions of these networks and is markedly faster even on a CPU.
+        Under a tf.distribute strategy it is always off (see below).
         """
         default_d, default_g = self.default_optimizers()
         self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else default_d
         self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else default_g
         kwargs.setdefault("jit_compile", True)
+        if distribute.is_distributed(self.distribute_strategy):
+            # XLA around a multi-device step fails ("Trying to access resource
+            # ... located in device CPU:1 from CPU:0"), as Keras' own "auto"
+            # knows; TPUs compile the replica step with XLA anyway.
+            kwargs["jit_compile"] = False
         super().compile(**kwargs)
 
     def get_compile_config(self):
@@ -219,9 +232,25 @@ class GAN(keras.Model):
 
     # ----- sampling --------------------------------------------------------------
 
-    def sample_latent(self, batch_size):
-        """Fresh training latents from the model's seed generator."""
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.noise_seed)
+    def noise(self, kind, batch_size, shape, draw, counter):
+        """Training noise: this replica's `batch_size` rows of a global stateless batch.
+
+        The one source of training randomness (latents, instance noise, the
+        gradient penalty's alpha). `draw` (a DRAW_* constant) separates the
+        quantities of one step; `counter` is the step counter of the
+        optimiser about to update (its `iterations`), identical on every
+        replica and restored on resume. A SeedGenerator would give every
+        replica the same noise (keras-team/keras#18426); this gives each
+        replica different noise, and the global batch of noise is the same
+        whatever the number of replicas (`distribute.replica_noise`).
+        """
+        return distribute.replica_noise(kind, batch_size, shape, self.noise_seed.state, draw, counter)
+
+    def sample_latent(self, batch_size, draw=DRAW_G_LATENT, counter=None):
+        """Fresh training latents [batch_size, latent_dim] (see `noise`)."""
+        if counter is None:
+            counter = self.g_optimizer.iterations
+        return self.noise("normal", batch_size, (self.latent_dim,), draw, counter)
 
     def generate(self, num, seed=None):
         """`num` images as a float32 numpy array [num, H, W, C] in [-1, 1] (inference mode).
@@ -238,10 +267,11 @@ class GAN(keras.Model):
 
     # ----- training ----------------------------------------------------------------
 
-    def _add_instance_noise(self, images):
+    def _add_instance_noise(self, images, draw, counter):
         if self.instance_noise <= 0:
             return images
-        return images + self.instance_noise * keras.random.normal(tf.shape(images), seed=self.noise_seed)
+        noise = self.noise("normal", tf.shape(images)[0], images.shape[1:], draw, counter)
+        return images + self.instance_noise * noise
 
     def _critic_batches(self, real):
         """Split one fit batch into `n_critic` real batches, one per critic update."""
@@ -259,12 +289,13 @@ class GAN(keras.Model):
 
     def _discriminator_step(self, real):
         batch_size = tf.shape(real)[0]
+        step = self.d_optimizer.iterations
         # Fakes come from G in training mode (as in the article) but outside the
         # tape: the discriminator update needs no generator gradients.
-        fake = self.generator(self.sample_latent(batch_size), training=True)
+        fake = self.generator(self.sample_latent(batch_size, DRAW_D_LATENT, step), training=True)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(self._add_instance_noise(real), training=True)
-            fake_logits = self.discriminator(self._add_instance_noise(fake), training=True)
+            real_logits = self.discriminator(self._add_instance_noise(real, DRAW_D_NOISE_REAL, step), training=True)
+            fake_logits = self.discriminator(self._add_instance_noise(fake, DRAW_D_NOISE_FAKE, step), training=True)
             per_example = self.discriminator_loss(real_logits, fake_logits)
             penalty = self.discriminator_penalty(real, fake)
             if penalty is not None:
@@ -282,10 +313,11 @@ class GAN(keras.Model):
         return real_logits, fake_logits
 
     def _generator_step(self, batch_size):
-        z = self.sample_latent(batch_size)
+        step = self.g_optimizer.iterations
+        z = self.sample_latent(batch_size, DRAW_G_LATENT, step)
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
-            fake_logits = self.discriminator(self._add_instance_noise(fake), training=True)
+            fake_logits = self.discriminator(self._add_instance_noise(fake, DRAW_G_NOISE, step), training=True)
             per_example = self.generator_loss(fake_logits)
             loss = _average(per_example)
         variables = self.generator.trainable_variables
@@ -304,7 +336,19 @@ class GAN(keras.Model):
         for real_batch in batches:
             self._discriminator_step(real_batch)
         self._generator_step(tf.shape(batches[0])[0])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
+        return distribute.multi_worker_logs(logs, self.distribute_strategy)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras reduces the first distributed batch eagerly here, which fails
+        # under MultiWorkerMirroredStrategy (keras-team/keras#20585; see
+        # distribute.multi_worker_logs). A GAN is built at construction, so
+        # the symbolic build needs no data batch.
+        if distribute.is_multi_worker(self.distribute_strategy):
+            with self.distribute_strategy.scope():
+                self._symbolic_build(data_batch=None)
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
 
 def _global_norm(grads):

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_gans import losses
+from keras_gans.models.gan import DRAW_GP_ALPHA
 from keras_gans.models.wgan import WGAN
 from keras_gans.networks import dcgan
 
@@ -48,7 +49,8 @@ class WGANGP(WGAN):
         self.trackers["gradient_penalty"] = keras.metrics.Mean(name="gradient_penalty")
 
     def discriminator_penalty(self, real, fake):
-        alpha = keras.random.uniform((tf.shape(real)[0],), seed=self.noise_seed)
+        # One alpha per example, from the same replica-aware noise as the latents.
+        alpha = self.noise("uniform", tf.shape(real)[0], (), DRAW_GP_ALPHA, self.d_optimizer.iterations)
         penalty = losses.gradient_penalty(self.discriminator, real, fake, alpha)
         self.trackers["gradient_penalty"].update_state(tf.reduce_mean(penalty))
         return self.gp_weight * penalty

@@ -57,8 +57,13 @@ def _split(total):
 
 def _batch_norm(name):
     # momentum 0.9 == PyTorch's default BatchNorm momentum of 0.1; epsilon as PyTorch.
+    # synchronized=True: under tf.distribute the batch statistics are those of
+    # the GLOBAL batch (one small all-reduce per BN layer), so training does not
+    # depend on the replica count, as with a GAN's losses and noise; per-replica
+    # statistics over e.g. 256/8 = 32 examples would be noisier and give D and G
+    # replica-count-dependent behaviour. Outside a strategy it is plain BatchNorm.
     return keras.layers.BatchNormalization(
-        momentum=0.9, epsilon=1e-5, gamma_initializer=gamma_init(), name=name
+        momentum=0.9, epsilon=1e-5, gamma_initializer=gamma_init(), synchronized=True, name=name
     )
 
 

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from keras_gans import distribute
+
 
 @keras.saving.register_keras_serializable(package="keras_gans")
 class ReflectionPadding2D(keras.layers.Layer):
@@ -34,3 +36,30 @@ class ReflectionPadding2D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class ReplicaDropout(keras.layers.Dropout):
+    """`keras.layers.Dropout` whose masks differ between tf.distribute replicas.
+
+    Keras' Dropout draws its mask from one SeedGenerator that every replica
+    holds a copy of, so all replicas apply the SAME mask rows to their own
+    examples (keras-team/keras#18426). This layer draws the mask of the whole
+    GLOBAL batch from the layer's seed and keeps this replica's rows
+    (`keras_gans.distribute.replica_noise`): replicas get different masks, and
+    the global batch's masks do not depend on the replica count. Outside a
+    strategy it is ordinary (inverted) dropout. `noise_shape` is not supported.
+    """
+
+    def __init__(self, rate, **kwargs):
+        if kwargs.get("noise_shape") is not None:
+            raise ValueError("ReplicaDropout does not support noise_shape")
+        super().__init__(rate, **kwargs)
+
+    def call(self, inputs, training=False):
+        if not training or self.rate <= 0:
+            return inputs
+        seed = self.seed_generator.next()
+        uniform = distribute.replica_noise("uniform", tf.shape(inputs)[0], inputs.shape[1:], seed, 0, 0)
+        keep = uniform >= self.rate
+        return tf.where(keep, inputs / tf.cast(1.0 - self.rate, inputs.dtype), tf.zeros_like(inputs))

@@ -10,6 +10,8 @@ import math
 
 import keras
 
+from keras_gans.networks.layers import ReplicaDropout
+
 
 def build_generator(latent_dim=100, image_shape=(28, 28, 1), width=256, name="generator"):
     z = keras.Input(shape=(latent_dim,), name="z")
@@ -28,6 +30,7 @@ def build_discriminator(image_shape=(28, 28, 1), width=256, dropout=0.3, name="d
     for units in (4 * width, 2 * width, width):
         x = keras.layers.Dense(units)(x)
         x = keras.layers.LeakyReLU(0.2)(x)
-        x = keras.layers.Dropout(dropout)(x)
+        # Different masks on every tf.distribute replica (Keras' Dropout repeats them).
+        x = ReplicaDropout(dropout)(x)
     logits = keras.layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)

@@ -1,0 +1,110 @@
+"""Subprocess half of tests/test_distribute.py (run as a script, never collected by pytest).
+
+  python tests/_distribute_worker.py mirrored OUT.json
+      Two logical CPU devices (set before TensorFlow initialises its devices,
+      hence a process of its own); for each model, trains a few steps without
+      a strategy and under MirroredStrategy on the same global batches and
+      noise, and writes the largest weight difference per model to OUT.json.
+
+  TF_CONFIG=... python tests/_distribute_worker.py worker OUTPUT_DIR WEIGHTS.npz
+      One worker of a MultiWorkerMirroredStrategy run through train_lib.run;
+      saves its final weights to WEIGHTS.npz.
+"""
+
+import dataclasses
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+REPLICAS = 2
+BATCH = 8  # global critic batch: 4 examples per replica
+STEPS = 2
+N_CRITIC = 2
+IMAGE_SHAPE = (8, 8, 1)
+
+
+def replica_order(step_batch, n_critic, replicas):
+    """Reorders one fit batch so that `replicas` replicas see the same critic batches as one device.
+
+    A fit batch is n_critic critic batches [c0 | c1 | ...]. fit() gives replica
+    r the r-th contiguous chunk and the model splits that chunk into n_critic
+    parts, so the k-th critic update of the replicas together sees part k of
+    every chunk. Putting rows [r*b/R, (r+1)*b/R) of every c_k into chunk r makes
+    that union exactly c_k, in order (and row order is what the noise follows).
+    """
+    critic_batches = np.split(step_batch, n_critic)
+    parts = [np.split(c, replicas) for c in critic_batches]
+    return np.concatenate([parts[k][r] for r in range(replicas) for k in range(n_critic)])
+
+
+def build(name, strategy):
+    import keras
+
+    from keras_gans.models import MODELS
+
+    kwargs = dict(image_shape=IMAGE_SHAPE, latent_dim=4, width=8, seed=3, n_critic=N_CRITIC, instance_noise=0.1)
+    keras.utils.set_random_seed(1)
+    with strategy.scope():
+        if name == "wgan":
+            kwargs["clip_value"] = 0.05  # active (weights start ~N(0, 0.02)) but not saturating
+        model = MODELS[name](**kwargs)
+        # SGD, not the models' Adam/RMSprop: those are invariant to the gradient's
+        # scale, so a loss averaged per replica (gradients x2) would go unnoticed.
+        model.compile(
+            d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05), jit_compile=False
+        )
+    return model
+
+
+def mirrored(out_path):
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * REPLICAS)
+    strategy = tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(REPLICAS)])
+    images = np.random.default_rng(0).uniform(-1, 1, (STEPS * BATCH * N_CRITIC, *IMAGE_SHAPE)).astype("float32")
+    step_batches = np.split(images, STEPS)
+    reordered = np.concatenate([replica_order(b, N_CRITIC, REPLICAS) for b in step_batches])
+    results = {}
+    for name in ("gan", "dcgan", "wgan", "wgan_gp"):
+        start = time.time()
+        single = build(name, tf.distribute.get_strategy())
+        single.fit(tf.data.Dataset.from_tensor_slices(images).batch(BATCH * N_CRITIC), epochs=1, verbose=0)
+        replicated = build(name, strategy)
+        replicated.fit(tf.data.Dataset.from_tensor_slices(reordered).batch(BATCH * N_CRITIC), epochs=1, verbose=0)
+        initial = build(name, tf.distribute.get_strategy())
+        results[name] = {
+            "max_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(single.get_weights(), replicated.get_weights())),
+            # How far training moved the weights: the scale a real bug shows at.
+            "moved": max(float(np.max(np.abs(a - b))) for a, b in zip(single.get_weights(), initial.get_weights())),
+            "replicas": replicated.distribute_strategy.num_replicas_in_sync,
+            "seconds": time.time() - start,
+        }
+    with open(out_path, "w") as f:
+        json.dump(results, f)
+
+
+def worker(output_dir, weights_path):
+    from keras_gans import train_lib
+
+    settings = dict(
+        model="dcgan", width=8, latent_dim=8, epochs=1, batch_size=8, steps_per_epoch=2, max_images=64,
+        strategy="multi_worker", output_dir=output_dir, grid_images=4, verbose=0, tensorboard=False,
+    )
+    fields = {field.name for field in dataclasses.fields(train_lib.TrainConfig)}
+    config = train_lib.TrainConfig(**{k: v for k, v in settings.items() if k in fields})
+    result = train_lib.run(config)
+    np.savez(weights_path, *result.model.get_weights())
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "mirrored":
+        mirrored(sys.argv[2])
+    else:
+        worker(sys.argv[2], sys.argv[3])

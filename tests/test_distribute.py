@@ -1,0 +1,191 @@
+"""tf.distribute: strategy flags, replica-independent numerics, multi-worker training.
+
+The heavy checks run in subprocesses (tests/_distribute_worker.py): logical
+CPU devices must be configured before TensorFlow initialises its devices, and
+each multi-worker task is a process of its own.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import REPO_ROOT
+from keras_gans import distribute
+from keras_gans.errors import UserError
+
+WORKER = os.path.join(REPO_ROOT, "tests", "_distribute_worker.py")
+MODELS = ("gan", "dcgan", "wgan", "wgan_gp")
+
+# Mirrored vs single-device weights after 2 steps (SGD lr 0.05, n_critic 2):
+# float32 rounding only (the replicas' gradient sums are added in another
+# order; synchronised BatchNorm computes the variance as E[x^2] - E[x]^2):
+# measured <= 6e-8. Averaging the losses per replica instead of over the global
+# batch doubles every gradient and moves weights by >= 2.5e-3 (measured with
+# `_average` broken on purpose), 250x above this tolerance.
+TOLERANCE = 1e-5
+
+
+def _env(**extra):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow", PYTHONPATH=REPO_ROOT)
+    env.pop("TF_CONFIG", None)
+    env.update(extra)
+    return env
+
+
+def _tail(text, lines=25):
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def mirrored_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mirrored") / "results.json"
+    proc = subprocess.run(
+        [sys.executable, WORKER, "mirrored", str(out)], env=_env(), capture_output=True, text=True, timeout=400
+    )
+    assert proc.returncode == 0, _tail(proc.stderr)
+    return json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_mirrored_training_matches_one_device(mirrored_results, name):
+    """Two replicas, same global batches and noise: the same weights as one device (WGAN-GP's penalty included)."""
+    result = mirrored_results[name]
+    assert result["replicas"] == 2
+    assert result["max_diff"] < TOLERANCE, result
+    # Training really moved the weights, far beyond the tolerance, so equality means something.
+    assert result["moved"] > 100 * TOLERANCE, result
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_multi_worker_two_processes_on_localhost(tmp_path):
+    """Two MultiWorkerMirroredStrategy workers through train_lib.run: both finish with the same
+    weights, and only the chief (worker 0) wrote artefacts."""
+    ports = [_free_port(), _free_port()]
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    procs = []
+    for index in range(2):
+        scratch = tmp_path / f"tmp{index}"
+        scratch.mkdir()
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        procs.append(subprocess.Popen(
+            [sys.executable, WORKER, "worker", str(tmp_path / f"out{index}"), str(tmp_path / f"weights{index}.npz")],
+            env=_env(TF_CONFIG=tf_config, TMPDIR=str(scratch)),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ))
+    outputs = []
+    try:
+        for proc in procs:
+            outputs.append(proc.communicate(timeout=300)[0])
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    for index, (proc, output) in enumerate(zip(procs, outputs)):
+        assert proc.returncode == 0, f"worker {index} failed:\n{_tail(output)}"
+
+    chief, worker = np.load(tmp_path / "weights0.npz"), np.load(tmp_path / "weights1.npz")
+    assert len(chief.files) == len(worker.files) > 10
+    for key in chief.files:
+        np.testing.assert_array_equal(chief[key], worker[key])
+
+    chief_dir = tmp_path / "out0"
+    for name in ("config.json", "history.json", "loss.png", "model.keras", "samples/training.gif", "export"):
+        assert (chief_dir / name).exists(), name
+    assert not (tmp_path / "out1").exists()  # the worker never touched its --output_dir...
+    assert not list((tmp_path / "tmp1").iterdir())  # ...and removed its scratch folder
+
+
+@pytest.mark.parametrize(
+    "flags, tf_config, expected",
+    [
+        (["--strategy=bogus"], None, "error: unknown --strategy='bogus': use one of auto, default, mirrored, multi_worker, tpu"),
+        (["--strategy=multi_worker"], None, "error: --strategy=multi_worker needs the TF_CONFIG environment variable"),
+    ],
+)
+def test_train_py_strategy_errors_are_one_line(tmp_path, flags, tf_config, expected):
+    proc = subprocess.run(
+        [sys.executable, os.path.join(REPO_ROOT, "train.py"), *flags, f"--output_dir={tmp_path / 'run'}"],
+        env=_env(), capture_output=True, text=True, timeout=120, cwd=str(tmp_path),
+    )
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:") or "Traceback" in line]
+    assert len(errors) == 1 and errors[0].startswith(expected), proc.stderr[-2000:]
+    assert not (tmp_path / "run").exists()  # failed before any work
+
+
+def test_strategy_flag_checks(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(UserError, match=r"--tpu='node-1' needs --strategy=tpu"):
+        distribute.create_strategy("mirrored", tpu="node-1")
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(UserError, match="TF_CONFIG is not valid JSON"):
+        distribute.create_strategy("multi_worker")
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"task": {"type": "worker", "index": 0}}))
+    with pytest.raises(UserError, match="needs the TF_CONFIG"):
+        distribute.create_strategy("multi_worker")
+    # No GPU, no TPU, no cluster: auto is the default (one-device) strategy.
+    monkeypatch.delenv("TF_CONFIG")
+    assert not distribute.is_distributed(distribute.create_strategy("auto"))
+    assert distribute.create_strategy("default") is tf.distribute.get_strategy()
+
+
+@pytest.mark.parametrize(
+    "tf_config, chief",
+    [
+        (None, True),
+        ({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}}, True),
+        ({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}, False),
+        ({"cluster": {"chief": ["c:0"], "worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}, False),
+        ({"cluster": {"chief": ["c:0"], "worker": ["a:1"]}, "task": {"type": "chief", "index": 0}}, True),
+    ],
+)
+def test_is_chief(monkeypatch, tf_config, chief):
+    if tf_config is None:
+        monkeypatch.delenv("TF_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
+    assert distribute.is_chief() is chief
+
+
+def test_replica_noise_is_a_pure_function_of_key_draw_and_step():
+    key = tf.constant([7, 0], tf.int64)
+    a = distribute.replica_noise("normal", 6, (3,), key, draw=0, counter=tf.constant(5, tf.int64))
+    assert a.shape == (6, 3)
+    np.testing.assert_array_equal(a, distribute.replica_noise("normal", 6, (3,), key, 0, tf.constant(5, tf.int64)))
+    for other in (
+        distribute.replica_noise("normal", 6, (3,), key, 1, tf.constant(5, tf.int64)),  # another draw
+        distribute.replica_noise("normal", 6, (3,), key, 0, tf.constant(6, tf.int64)),  # the next step
+    ):
+        assert np.max(np.abs(np.asarray(a) - np.asarray(other))) > 0.1
+    alpha = distribute.replica_noise("uniform", 1000, (), key, 5, tf.constant(0, tf.int64))
+    assert alpha.shape == (1000,) and 0.0 <= float(tf.reduce_min(alpha)) and float(tf.reduce_max(alpha)) < 1.0
+
+
+def test_a_lost_worker_is_reported_in_one_line(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", json.dumps(
+        {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}}
+    ))
+    # The error the chief got when worker 1 was gone (TF 2.21, seen in this test's multi-worker run).
+    error = tf.errors.UnavailableError(None, None, (
+        "{{function_node __wrapped__CollectiveReduceV2}} Collective ops is aborted by: Error reported from "
+        "/job:worker/task:1: The following tasks are unhealthy (stopped sending heartbeats):\n"
+        "/job:worker/replica:0/task:1\nThe tasks have crashed."
+    ))
+    message = distribute.describe_worker_failure(error)
+    assert message.startswith("multi-worker training stopped: worker:1 stopped responding")
+    assert "\n" not in message
+    assert distribute.describe_worker_failure(ValueError("unrelated")) is None
+    monkeypatch.delenv("TF_CONFIG")
+    assert distribute.describe_worker_failure(error) is None  # not a cluster: keep the real traceback
