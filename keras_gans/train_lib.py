@@ -251,6 +251,9 @@ def run(config, flags_text=None, extra_callbacks=()):
         model = build_model(config, source.image_shape)
         d_optimizer, g_optimizer = build_optimizers(model, config)
         model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=config.jit_compile)
+        # Their slots too, here: built outside the scope they would not be
+        # mirrored ("Need to be inside with strategy.scope()" under multi-worker).
+        checkpoint_lib.build_optimizers(model)
     if strategy.num_replicas_in_sync > 1 and batch_size % strategy.num_replicas_in_sync:
         raise UserError(
             f"--batch_size={batch_size} is the global batch and must split evenly over the "
