@@ -3,6 +3,7 @@
 Flags left unset take the reference article's value for the chosen model.
 """
 
+import errno
 import os
 import sys
 
@@ -86,6 +87,14 @@ def main(argv):
         result = run(config_from_flags(), flags_text=FLAGS.flags_into_string())
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        # A disk that filled up or a folder that became unwritable mid-run: one line, not a traceback.
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            raise
+        print(f"error: cannot write {error.filename or 'into --output_dir'}: {error.strerror}; free some disk "
+              "space or choose another --output_dir (the same command then resumes from the last checkpoint)",
+              file=sys.stderr)
         return 2
     except Exception as error:  # a multi-worker cluster that lost a worker: one line, not a traceback
         from keras_gans.distribute import describe_worker_failure

@@ -9,11 +9,14 @@ each of N replicas gets batch_size / N examples per step.
 Three things make training independent of the replica count:
   * every loss term is averaged over the GLOBAL batch (`GAN._average`),
     because the optimiser sums gradients across replicas;
-  * noise comes from `replica_noise`: each replica draws its own slice of ONE
-    global batch of noise keyed by (seed, draw, step), so replicas get
-    different noise and the global batch of noise does not depend on how it
-    is split (training on 1 or 8 replicas sees the same numbers);
+  * noise (latents, instance noise, WGAN-GP's alpha, the GAN's dropout masks
+    via `networks.layers.ReplicaDropout`) comes from `replica_noise`: each
+    replica draws its own slice of ONE global batch of noise keyed by (seed,
+    draw, step), so replicas get different noise and the global batch of
+    noise does not depend on how it is split (training on 1 or 8 replicas
+    sees the same numbers);
   * BatchNorm is synchronised (see `keras_gans.networks.dcgan`).
+XLA is off under a strategy (`GAN.compile`): it fails across devices.
 
 Multi-worker `fit` is broken upstream (keras-team/keras#20585,
 tensorflow/tensorflow#72388); `GAN` works around it (see `multi_worker_logs`).
@@ -156,15 +159,6 @@ def is_distributed(strategy):
     """True for any strategy other than TensorFlow's default (no distribution) one."""
     with strategy.scope():
         return tf.distribute.has_strategy()
-
-
-def distribute_options(dataset, strategy):
-    """Shards a multi-worker input by example (DATA): in-memory datasets have no files to shard."""
-    if not is_multi_worker(strategy):
-        return dataset
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.with_options(options)
 
 
 def replica_info():
