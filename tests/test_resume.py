@@ -77,6 +77,9 @@ def test_killed_run_resumes_bit_for_bit(tmp_path, model, jit_compile):
     assert different == []
     with open(os.path.join(reference_dir, "history.json")) as f, open(os.path.join(run_dir, "history.json")) as g:
         assert json.load(f) == json.load(g)  # no epoch lost or repeated, same epoch means
+    samples = sorted(os.listdir(os.path.join(run_dir, "samples")))
+    assert samples == sorted(os.listdir(os.path.join(reference_dir, "samples")))  # numbering carried on
+    assert "fixed_epoch_002.png" in samples and "training.gif" in samples
 
 
 def test_stream_starts_at_any_batch():
