@@ -108,13 +108,14 @@ def test_multi_worker_two_processes_on_localhost(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "flags, tf_config, expected",
+    "flags, expected",
     [
-        (["--strategy=bogus"], None, "error: unknown --strategy='bogus': use one of auto, default, mirrored, multi_worker, tpu"),
-        (["--strategy=multi_worker"], None, "error: --strategy=multi_worker needs the TF_CONFIG environment variable"),
+        (["--strategy=bogus"], "error: unknown --strategy='bogus': use one of auto, default, mirrored, multi_worker, tpu"),
+        (["--strategy=multi_worker"], "error: --strategy=multi_worker needs the TF_CONFIG environment variable"),
     ],
+    ids=["invalid_strategy", "multi_worker_without_tf_config"],
 )
-def test_train_py_strategy_errors_are_one_line(tmp_path, flags, tf_config, expected):
+def test_train_py_strategy_errors_are_one_line(tmp_path, flags, expected):
     proc = subprocess.run(
         [sys.executable, os.path.join(REPO_ROOT, "train.py"), *flags, f"--output_dir={tmp_path / 'run'}"],
         env=_env(), capture_output=True, text=True, timeout=120, cwd=str(tmp_path),
