@@ -370,6 +370,12 @@ class Checkpointer(StepCallback):
 
     def __init__(self, manager, steps_per_epoch, every=0, resume=None, history=None):
         super().__init__(steps_per_epoch, start_step=(resume or {}).get("global_step", 0))
+        saved = (resume or {}).get("steps_per_epoch", self.steps_per_epoch)
+        if saved != self.steps_per_epoch:
+            raise UserError(
+                f"the checkpoint in {manager.directory} was written with {saved} steps per epoch, this run has "
+                f"{self.steps_per_epoch} (has the dataset changed size?): restore the data or pass --restart"
+            )
         self.manager = manager
         self.every = int(every)
         self.resume = resume
@@ -416,7 +422,10 @@ class Checkpointer(StepCallback):
                 for variable in variables:
                     _to_numpy(variable)
             return
-        meta = {"global_step": int(step), "epoch": int(epoch), "step_in_epoch": int(in_epoch), "history": self.history}
+        meta = {
+            "global_step": int(step), "epoch": int(epoch), "step_in_epoch": int(in_epoch),
+            "steps_per_epoch": self.steps_per_epoch, "history": self.history,
+        }
         self.last_path = self.manager.save(self.model, meta)
 
 

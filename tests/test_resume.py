@@ -182,3 +182,11 @@ def test_unwritable_output_dir_is_a_clear_error(tmp_path):
         checkpoints.prepare_output_dir(train_lib.TrainConfig(output_dir=str(blocker / "run")))
     with pytest.raises(UserError, match="cannot write checkpoint"):
         checkpoints.write_checkpoint(str(blocker / "ckpt-00000001.npz"), tiny_model(), {"global_step": 1})
+
+
+def test_resume_with_another_epoch_length_is_refused(tmp_path):
+    manager = checkpoints.CheckpointManager(str(tmp_path))
+    resume = {"global_step": 12, "epoch": 1, "step_in_epoch": 2, "steps_per_epoch": 10, "history": {}}
+    checkpoints.Checkpointer(manager, steps_per_epoch=10, resume=resume)  # the same length: fine
+    with pytest.raises(UserError, match="10 steps per epoch, this run has 9 .*--restart"):
+        checkpoints.Checkpointer(manager, steps_per_epoch=9, resume=resume)
