@@ -111,7 +111,7 @@ class ClassifierExtractor(Extractor):
         super().__init__(batch_size)
         self.model = model
         self.image_shape = tuple(model.input_shape[1:])
-        self._both = keras.Model(model.inputs, [model.get_layer(FEATURE_LAYER).output, model.outputs[0]])
+        self._both = keras.Model(model.input, [model.get_layer(FEATURE_LAYER).output, model.output])
         self.info = {"name": self.name, **(info or {})}
 
     def _outputs(self, images):
