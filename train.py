@@ -31,7 +31,9 @@ flags.DEFINE_float("g_lr", None, "Generator learning rate (default: the article'
 flags.DEFINE_float("beta_1", None, "Adam beta_1 for both optimisers (Adam models only).")
 flags.DEFINE_float("beta_2", None, "Adam beta_2 for both optimisers (Adam models only).")
 flags.DEFINE_integer("steps_per_epoch", None, "Train steps per epoch (default: one pass over the data).")
-flags.DEFINE_boolean("jit_compile", True, "Compile the train step with XLA (faster on CPU and GPU; always off under a distribution strategy).")
+flags.DEFINE_boolean("jit_compile", None, "Compile the train step with XLA (default: on, except for bfloat16 on a CPU, where oneDNN is faster; always off under a distribution strategy).")
+flags.DEFINE_enum("precision", "auto", ["auto", "float32", "mixed_bfloat16", "mixed_float16"],
+                  "Dtype policy. auto: mixed_bfloat16 on CPUs with native bfloat16 (AVX512_BF16/AMX), else float32.")
 
 # Distribution.
 flags.DEFINE_string(

@@ -28,9 +28,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_STEPS = {"gan": 40, "dcgan": 8, "wgan": 4, "wgan_gp": 4}
 
 
-def run_worker(impl, model, steps, warmup, dataset=None, jit_compile="default"):
+def run_worker(impl, model, steps, warmup, dataset=None, jit_compile="default", precision="auto"):
     command = [sys.executable, os.path.join(HERE, "worker.py"), "throughput", "--impl", impl, "--model", model,
-               "--steps", str(steps), "--warmup", str(warmup), "--jit_compile", jit_compile]
+               "--steps", str(steps), "--warmup", str(warmup), "--jit_compile", jit_compile, "--precision", precision]
     if dataset:
         command += ["--dataset", dataset]
     done = subprocess.run(command, capture_output=True, text=True)
@@ -48,6 +48,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--dataset", help="idx:DIR (default ../shared/data/fashion-mnist)")
     parser.add_argument("--output", help="JSON file for every run's numbers")
+    parser.add_argument("--ours_precision", default="auto",
+                        help="keras_gans's --precision (default: auto, the package default)")
     parser.add_argument("--ours_jit_compile", choices=["default", "true", "false"], default="default",
                         help="keras_gans's model.compile(jit_compile=...) (default: the package default, XLA on)")
     args = parser.parse_args()
@@ -61,7 +63,7 @@ def main():
             order = ("ours", "torch") if round_ % 2 == 0 else ("torch", "ours")
             result = {}
             for impl in order:
-                result[impl] = run_worker(impl, model, steps, args.warmup, args.dataset, args.ours_jit_compile)
+                result[impl] = run_worker(impl, model, steps, args.warmup, args.dataset, args.ours_jit_compile, args.ours_precision)
                 result[impl]["round"] = round_ + 1
                 runs.append(result[impl])
                 per_impl[impl].append(result[impl])

@@ -56,21 +56,25 @@ def peak_rss_mib():
 
 
 class Ours:
-    """keras_gans, as a user runs it: model.compile() defaults (XLA on) and model.fit on tf.data."""
+    """keras_gans, as a user of train.py runs it: --precision=auto, model.compile() defaults, model.fit on tf.data."""
 
-    def __init__(self, model_name, source, seed=0, jit_compile=None):
+    def __init__(self, model_name, source, seed=0, jit_compile=None, precision="auto"):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         sys.path.insert(0, REPO)
         import keras
 
         from keras_gans import data
+        from keras_gans import precision as precision_lib
         from keras_gans.models import MODELS
 
         keras.utils.set_random_seed(seed)
         cls = MODELS[model_name]
-        self.model = cls(image_shape=source.image_shape, seed=seed)
-        # None: the package default (XLA on), what a user gets.
-        self.model.compile(**({} if jit_compile is None else {"jit_compile": jit_compile}))
+        # The package defaults, what a train.py user gets: precision "auto"
+        # (mixed_bfloat16 on CPUs with native bfloat16), and jit_compile None
+        # (XLA unless bfloat16 on a CPU).
+        with precision_lib.policy(precision):
+            self.model = cls(image_shape=source.image_shape, seed=seed)
+            self.model.compile(**({} if jit_compile is None else {"jit_compile": jit_compile}))
         self.batch_size = cls.default_batch_size
         self.n_critic = self.model.n_critic
         source = data.ImageSource(source.name, source.images)
@@ -96,7 +100,7 @@ class Ours:
 class Theirs:
     """benchmarks/torch_reference.py: the article's scripts in PyTorch, an in-memory shuffled loader."""
 
-    def __init__(self, model_name, source, seed=0, jit_compile=None):
+    def __init__(self, model_name, source, seed=0, jit_compile=None, precision=None):
         # Under a shared CPU, OpenMP's default spin-waiting makes 2-thread PyTorch up to
         # 10x slower (measured here); passive waiting costs nothing on a quiet machine.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -170,12 +174,13 @@ def main():
     parser.add_argument("--out")
     parser.add_argument("--jit_compile", choices=["default", "true", "false"], default="default",
                         help="ours only: model.compile(jit_compile=...); default keeps the package's default")
+    parser.add_argument("--precision", default="auto", help="ours only: the train.py --precision value")
     args = parser.parse_args()
     source = Images(args.dataset)
     jit = {"default": None, "true": True, "false": False}[args.jit_compile]
-    impl = (Ours if args.impl == "ours" else Theirs)(args.model, source, args.seed, jit)
+    impl = (Ours if args.impl == "ours" else Theirs)(args.model, source, args.seed, jit, args.precision)
     result = (throughput if args.mode == "throughput" else train)(impl, args, source)
-    result.update(impl=args.impl, model=args.model, jit_compile=args.jit_compile, batch_size=impl.batch_size, n_critic=impl.n_critic,
+    result.update(impl=args.impl, model=args.model, jit_compile=args.jit_compile, precision=args.precision, batch_size=impl.batch_size, n_critic=impl.n_critic,
                   peak_rss_mib=round(peak_rss_mib(), 1))
     print("RESULT " + json.dumps(result), flush=True)
 

@@ -55,7 +55,7 @@ def wasserstein_generator_loss(fake_scores):
 def interpolate(real, fake, alpha):
     """x_hat = alpha * real + (1 - alpha) * fake, with alpha of shape [B] (one per example)."""
     alpha = tf.reshape(tf.cast(alpha, real.dtype), [-1] + [1] * (len(real.shape) - 1))
-    return alpha * real + (1.0 - alpha) * fake
+    return alpha * real + (1.0 - alpha) * tf.cast(fake, real.dtype)
 
 
 def gradient_penalty(critic, real, fake, alpha, epsilon=1e-12, training=True):

@@ -97,7 +97,7 @@ def latent_vectors(num, latent_dim, seed):
     import tensorflow as tf
 
     return tf.random.stateless_normal(
-        [num, latent_dim], seed=tf.constant([seed, 0], tf.int64), dtype=tf.float32
+        [num, latent_dim], seed=tf.constant([seed, 0], tf.int64), dtype=tf.float32, alg="philox"
     )
 
 

@@ -13,6 +13,7 @@ from keras_gans import checkpoints as checkpoint_lib
 from keras_gans import data as data_lib
 from keras_gans import distribute
 from keras_gans import export as export_lib
+from keras_gans import precision as precision_lib
 from keras_gans import health as health_lib
 from keras_gans import monitoring
 from keras_gans.errors import UserError
@@ -40,7 +41,8 @@ class TrainConfig:
     beta_1: Optional[float] = None
     beta_2: Optional[float] = None
     steps_per_epoch: Optional[int] = None
-    jit_compile: bool = True
+    jit_compile: Optional[bool] = None  # None: the fastest path for the precision (keras_gans.precision)
+    precision: str = "auto"
     # Distribution: --batch_size is the GLOBAL batch, split evenly over the replicas.
     strategy: str = "auto"
     tpu: Optional[str] = None
@@ -110,6 +112,8 @@ def validate(config):
         value = getattr(config, name)
         if value is not None and not 0.0 <= value < 1.0:
             raise UserError(f"--{name} must be in [0, 1), got {value}")
+    if config.precision not in precision_lib.CHOICES:
+        raise UserError(f"unknown --precision={config.precision!r}: use one of {', '.join(precision_lib.CHOICES)}")
     if config.channels is not None and config.channels not in (1, 3):
         raise UserError(f"--channels must be 1 or 3, got {config.channels}")
     if not 0.0 <= config.label_smoothing < 1.0:
@@ -247,10 +251,11 @@ def run(config, flags_text=None, extra_callbacks=()):
     # the optimisers capture the strategy. Under a strategy compile() turns
     # XLA off (keras_gans.models.gan.GAN.compile).
     keras.utils.set_random_seed(config.seed)
-    with strategy.scope():
+    compile_options = {} if config.jit_compile is None else {"jit_compile": config.jit_compile}
+    with strategy.scope(), precision_lib.policy(config.precision):
         model = build_model(config, source.image_shape)
         d_optimizer, g_optimizer = build_optimizers(model, config)
-        model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, jit_compile=config.jit_compile)
+        model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **compile_options)
         # Their slots too, here: built outside the scope they would not be
         # mirrored ("Need to be inside with strategy.scope()" under multi-worker).
         checkpoint_lib.build_optimizers(model)

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gans import distribute, losses
+from keras_gans import distribute, losses, precision
 from keras_gans.networks import mlp
 
 # Independent random draws within one train step (see `GAN.noise`).
@@ -39,7 +39,9 @@ def latent_vectors(num, latent_dim, seed):
     a seed names the same images in Python and in TF Serving.
     """
     seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-    return tf.random.stateless_normal([num, latent_dim], seed=seed, dtype=tf.float32)
+    # Philox named explicitly, so the generator does not depend on the device's
+    # "auto_select": a seed must name the same images here and in the export.
+    return tf.random.stateless_normal([num, latent_dim], seed=seed, dtype=tf.float32, alg="philox")
 
 
 def _average(per_example):
@@ -173,14 +175,23 @@ class GAN(keras.Model):
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Sets the two optimisers (the article's when omitted); other kwargs go to Keras.
 
-        `jit_compile` defaults to True on every device: XLA fuses the small
-        convolutions of these networks and is markedly faster even on a CPU.
-        Under a tf.distribute strategy it is always off (see below).
+        `jit_compile` defaults to the fastest measured path: XLA (it fuses the
+        small convolutions of these networks, faster even on a CPU), except
+        when the dtype policy computes in bfloat16 on a CPU, where oneDNN's
+        native bfloat16 kernels beat XLA (`keras_gans.precision`). Under a
+        tf.distribute strategy it is always off (see below). Under a
+        `mixed_float16` policy both optimisers get dynamic loss scaling.
         """
         default_d, default_g = self.default_optimizers()
         self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else default_d
         self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else default_g
-        kwargs.setdefault("jit_compile", True)
+        if self.dtype_policy.name == "mixed_float16":
+            # Keras wraps only `self.optimizer` (keras#19479): wrap both by hand.
+            self.d_optimizer, self.g_optimizer = (
+                opt if isinstance(opt, keras.optimizers.LossScaleOptimizer) else keras.optimizers.LossScaleOptimizer(opt)
+                for opt in (self.d_optimizer, self.g_optimizer)
+            )
+        kwargs.setdefault("jit_compile", precision.default_jit_compile())
         if distribute.is_distributed(self.distribute_strategy):
             # XLA around a multi-device step fails ("Trying to access resource
             # ... located in device CPU:1 from CPU:0"), as Keras' own "auto"
@@ -301,9 +312,12 @@ class GAN(keras.Model):
             if penalty is not None:
                 per_example = per_example + penalty
             loss = _average(per_example)
+            # Identity unless the optimiser is a LossScaleOptimizer (mixed_float16),
+            # whose apply() unscales the gradients again.
+            scaled_loss = self.d_optimizer.scale_loss(loss)
         variables = self.discriminator.trainable_variables
-        grads = tape.gradient(loss, variables)
-        self.trackers["d_grad_norm"].update_state(_global_norm(grads))
+        grads = tape.gradient(scaled_loss, variables)
+        self.trackers["d_grad_norm"].update_state(_global_norm(grads) / _loss_scale(self.d_optimizer))
         # Constraints attached to the critic's variables (WGAN clipping) are
         # applied by the optimiser right after this update.
         self.d_optimizer.apply(grads, variables)
@@ -320,9 +334,10 @@ class GAN(keras.Model):
             fake_logits = self.discriminator(self._add_instance_noise(fake, DRAW_G_NOISE, step), training=True)
             per_example = self.generator_loss(fake_logits)
             loss = _average(per_example)
+            scaled_loss = self.g_optimizer.scale_loss(loss)
         variables = self.generator.trainable_variables
-        grads = tape.gradient(loss, variables)
-        self.trackers["g_grad_norm"].update_state(_global_norm(grads))
+        grads = tape.gradient(scaled_loss, variables)
+        self.trackers["g_grad_norm"].update_state(_global_norm(grads) / _loss_scale(self.g_optimizer))
         self.trackers["g_diversity"].update_state(tf.reduce_mean(tf.math.reduce_std(tf.cast(fake, tf.float32), axis=0)))
         self.g_optimizer.apply(grads, variables)
         self.trackers["g_loss"].update_state(tf.reduce_mean(per_example))
@@ -349,6 +364,14 @@ class GAN(keras.Model):
                 self._symbolic_build(data_batch=None)
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+
+def _loss_scale(optimizer):
+    """The factor scale_loss() multiplied the loss by (1 without loss scaling)."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return tf.cast(optimizer.dynamic_scale, tf.float32)
+    return tf.constant(1.0, tf.float32) if optimizer.loss_scale_factor is None else tf.constant(
+        float(optimizer.loss_scale_factor), tf.float32)
 
 
 def _global_norm(grads):

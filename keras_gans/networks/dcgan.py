@@ -98,7 +98,10 @@ def build_generator(latent_dim=100, image_shape=(28, 28, 1), width=64, name="gen
     )(x)
     x = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
     if canvas != height:
-        x = keras.layers.Cropping2D((_split(canvas - height), _split(canvas - width_px)), name="crop")(x)
+        # float32 like the tanh before it: images leave the generator in float32 under any policy.
+        x = keras.layers.Cropping2D(
+            (_split(canvas - height), _split(canvas - width_px)), dtype="float32", name="crop"
+        )(x)
     return keras.Model(z, x, name=name)
 
 
