@@ -9,7 +9,8 @@ generator update. Subclasses change only what differs:
   default_optimizers()       Adam                 RMSprop               Adam(0.0, 0.9)
   discriminator_loss()       BCE                  Wasserstein           Wasserstein
   discriminator_penalty()    none                 none                  lambda * GP
-  after_critic_update()      nothing              (clipping via constraint)
+  (weight clipping)          none                 ClipConstraint on     none
+                                                  every critic variable
 
 Randomness: training noise (latents, instance noise, WGAN-GP's alpha) is
 stateless, keyed by the model's seed variable (`noise_seed.state`, saved and
