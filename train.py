@@ -71,6 +71,12 @@ flags.DEFINE_float("d_loss_floor", 0.01, "Health: a (BCE) discriminator loss bel
 flags.DEFINE_integer("d_loss_patience", 200, "Health: warn after this many consecutive steps of near-zero D loss.")
 flags.DEFINE_float("diversity_floor", 0.02, "Health: warn of collapse when generated images' mean per-pixel std falls below this.")
 
+# Sample quality during training.
+flags.DEFINE_enum("quality_metric", None, ["kid", "fid"], "Every --quality_every epochs, score 1,000 samples by KID or FID "
+                  "on the dataset's feature classifier (packaged for Fashion-MNIST and the sample), log it and keep "
+                  "the best generator in best_generator.keras.")
+flags.DEFINE_integer("quality_every", 1, "Epochs between --quality_metric evaluations.")
+
 
 def config_from_flags():
     from keras_gans.train_lib import TrainConfig

@@ -54,7 +54,7 @@ _NAME = re.compile(r"^ckpt-(\d+)\.npz$")
 RUN_CONTROL_FIELDS = frozenset({
     "epochs", "output_dir", "restart", "verbose", "export", "download", "data_dir", "jit_compile", "strategy", "tpu",
     "grid_images", "checkpoint_every", "keep_checkpoints", "tensorboard", "log_every", "health_checks",
-    "d_loss_floor", "d_loss_patience", "diversity_floor",
+    "d_loss_floor", "d_loss_patience", "diversity_floor", "quality_metric", "quality_every",
 })
 # What `--restart` removes: the files one run writes while it trains.
 RUN_OUTPUTS = (DIRECTORY, "tensorboard", "samples", "history.json", "loss.png")

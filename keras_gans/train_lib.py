@@ -13,7 +13,9 @@ from keras_gans import checkpoints as checkpoint_lib
 from keras_gans import data as data_lib
 from keras_gans import distribute
 from keras_gans import export as export_lib
+from keras_gans import features
 from keras_gans import precision as precision_lib
+from keras_gans.quality import QualityMetrics
 from keras_gans import health as health_lib
 from keras_gans import monitoring
 from keras_gans.errors import UserError
@@ -70,6 +72,9 @@ class TrainConfig:
     d_loss_floor: float = 0.01
     d_loss_patience: int = 200
     diversity_floor: float = 0.02
+    # Sample quality during training (keras_gans.quality).
+    quality_metric: Optional[str] = None  # "kid" or "fid" on the dataset's feature classifier
+    quality_every: int = 1
 
     def resolved_batch_size(self):
         return self.batch_size if self.batch_size is not None else MODELS[self.model].default_batch_size
@@ -112,6 +117,10 @@ def validate(config):
         value = getattr(config, name)
         if value is not None and not 0.0 <= value < 1.0:
             raise UserError(f"--{name} must be in [0, 1), got {value}")
+    if config.quality_metric not in (None, "kid", "fid"):
+        raise UserError(f"unknown --quality_metric={config.quality_metric!r}: use kid or fid (or leave it unset)")
+    if config.quality_every <= 0:
+        raise UserError(f"--quality_every must be positive, got {config.quality_every}")
     if config.precision not in precision_lib.CHOICES:
         raise UserError(f"unknown --precision={config.precision!r}: use one of {', '.join(precision_lib.CHOICES)}")
     if config.channels is not None and config.channels not in (1, 3):
@@ -237,6 +246,11 @@ def run(config, flags_text=None, extra_callbacks=()):
             f"--image_size/--channels ask for {requested_image_shape(config)} but {config.dataset!r} holds "
             f"{source.image_shape} images; only folder: datasets are resized: drop the two flags"
         )
+    # The feature extractor of --quality_metric, found before any training (a
+    # dataset without a trained classifier fails here, with the command to train one).
+    quality_extractor = None
+    if config.quality_metric:
+        quality_extractor = features.get_extractor("classifier", train_images=source.images, spec=config.dataset)
     batch_size = config.resolved_batch_size()
     step_images = batch_size * config.resolved_n_critic()
     if step_images > len(source):
@@ -296,6 +310,13 @@ def run(config, flags_text=None, extra_callbacks=()):
             os.path.join(output_dir, "tensorboard"), steps_per_epoch, start_step,
             every=config.log_every, grid_images=config.grid_images, seed=config.seed,
         )
+    quality = None
+    if quality_extractor is not None:
+        # Before the history and TensorBoard writers: it adds its metric to the epoch's logs.
+        quality = QualityMetrics(
+            source.images, quality_extractor, metric=config.quality_metric, every=config.quality_every,
+            seed=config.seed, best_path=os.path.join(write_dir, "best_generator.keras"),
+        )
     health = None
     if config.health_checks:
         health = health_lib.HealthMonitor(
@@ -306,7 +327,7 @@ def run(config, flags_text=None, extra_callbacks=()):
     checkpointer = checkpoint_lib.Checkpointer(
         manager, steps_per_epoch, every=config.checkpoint_every, resume=resume, history=previous_history
     )
-    callbacks = [c for c in (health, samples, history, tensorboard, checkpointer) if c is not None]
+    callbacks = [c for c in (health, quality, samples, history, tensorboard, checkpointer) if c is not None]
     checkpoint_lib.resumable_fit(
         model,
         lambda start_batch: data_lib.make_dataset(

@@ -92,6 +92,8 @@ def tiny_config(tmp_path, **overrides):
         ({"model": "wgan", "beta_1": 0.5}, "applies to Adam"),
         ({"image_size": 32, "channels": 3}, "only folder: datasets are resized"),
         ({"label_smoothing": 1.0}, "--label_smoothing"),
+        ({"quality_metric": "is"}, "--quality_metric"),
+        ({"quality_every": 0}, "--quality_every"),
     ],
 )
 def test_bad_settings_fail_before_training(tmp_path, overrides, message):
@@ -114,3 +116,21 @@ def test_learning_rate_and_beta_overrides_reach_the_optimisers(tmp_path):
     assert float(d_optimizer.learning_rate) == pytest.approx(1e-3)
     assert float(g_optimizer.learning_rate) == pytest.approx(2e-4)  # the article's default kept
     assert d_optimizer.beta_1 == g_optimizer.beta_1 == 0.3
+
+
+def test_quality_metric_reaches_the_history_and_keeps_the_best_generator(tmp_path):
+    config = tiny_config(tmp_path, max_images=None, steps_per_epoch=2, epochs=2, quality_metric="kid",
+                         tensorboard=False)
+    result = train_lib.run(config)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(history["kid"]) == 2 and all(np.isfinite(history["kid"]))
+    assert result.history["kid"] == history["kid"]
+    best = keras.models.load_model(tmp_path / "run" / "best_generator.keras")
+    assert best.output_shape == (None, 28, 28, 1)
+
+
+def test_quality_metric_without_a_classifier_fails_before_training(tmp_path):
+    # 128 images are not the packaged classifier's dataset: no classifier, and the command to train one.
+    with pytest.raises(UserError, match="python -m keras_gans.features --train"):
+        train_lib.run(tiny_config(tmp_path, quality_metric="fid"))
+    assert not (tmp_path / "run" / "checkpoints").exists()
