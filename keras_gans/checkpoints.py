@@ -445,6 +445,7 @@ def resumable_fit(model, make_dataset, epochs, steps_per_epoch, start_step=0, ca
         model.fit(
             make_dataset(start_step), initial_epoch=epoch, epochs=epoch + 1,
             steps_per_epoch=steps_per_epoch - step, callbacks=list(callbacks), verbose=verbose,
+            shuffle=False,  # the stream is shuffled already; Keras would warn that shuffle=True is ignored
         )
         calls += 1
         epoch += 1
@@ -453,7 +454,7 @@ def resumable_fit(model, make_dataset, epochs, steps_per_epoch, start_step=0, ca
     if epoch < epochs:
         model.fit(
             make_dataset(epoch * steps_per_epoch), initial_epoch=epoch, epochs=epochs,
-            steps_per_epoch=steps_per_epoch, callbacks=list(callbacks), verbose=verbose,
+            steps_per_epoch=steps_per_epoch, callbacks=list(callbacks), verbose=verbose, shuffle=False,
         )
         calls += 1
     return calls
