@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,17 +26,14 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
-DATASET = "idx:" + os.path.join(os.path.dirname(REPO), "shared", "data", "fashion-mnist")
+sys.path.insert(0, HERE)
+import worker  # noqa: E402  (benchmarks/worker.py: the process each run happens in)
+DATASET = worker.DATASET
 
 
 def train(impl, model, minutes, samples, out, dataset):
-    command = [sys.executable, os.path.join(HERE, "worker.py"), "train", "--impl", impl, "--model", model,
-               "--minutes", str(minutes), "--samples", str(samples), "--out", out, "--dataset", dataset]
-    done = subprocess.run(command, capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if done.returncode or not lines:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return worker.run_in_subprocess("train", impl=impl, model=model, minutes=minutes, samples=samples, out=out,
+                                    dataset=dataset)
 
 
 def main():

@@ -20,24 +20,18 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import worker  # noqa: E402  (benchmarks/worker.py: the process each run happens in)
 DEFAULT_STEPS = {"gan": 40, "dcgan": 8, "wgan": 4, "wgan_gp": 4}
 
 
 def run_worker(impl, model, steps, warmup, dataset=None, jit_compile="default", precision="auto"):
-    command = [sys.executable, os.path.join(HERE, "worker.py"), "throughput", "--impl", impl, "--model", model,
-               "--steps", str(steps), "--warmup", str(warmup), "--jit_compile", jit_compile, "--precision", precision]
-    if dataset:
-        command += ["--dataset", dataset]
-    done = subprocess.run(command, capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if done.returncode or not lines:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return worker.run_in_subprocess("throughput", impl=impl, model=model, steps=steps, warmup=warmup,
+                                    jit_compile=jit_compile, precision=precision, dataset=dataset)
 
 
 def main():

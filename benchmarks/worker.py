@@ -51,6 +51,22 @@ class Images:
         return len(self.images)
 
 
+def run_in_subprocess(mode, **options):
+    """Runs this worker in a fresh process (`mode` "throughput" or "train", options as --flags)
+    and returns the dict it printed on its RESULT line; raises with its stderr if it failed."""
+    import subprocess
+
+    command = [sys.executable, os.path.abspath(__file__), mode]
+    for name, value in options.items():
+        if value is not None:
+            command += [f"--{name}", str(value)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode or not lines:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
 def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
