@@ -224,11 +224,12 @@ def read_idx(path):
 
 
 def _find_idx(directory, prefix, kind):
-    for name in (f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte", ):
-        for candidate in (name + ".gz", name):
-            path = os.path.join(directory, candidate)
-            if os.path.exists(path):
-                return path
+    """DIR/{prefix}-{kind}-idx{3|1}-ubyte, gzipped or not, or None."""
+    name = f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
+    for candidate in (name + ".gz", name):
+        path = os.path.join(directory, candidate)
+        if os.path.exists(path):
+            return path
     return None
 
 
