@@ -22,6 +22,8 @@ flags.DEFINE_float("clip_value", 0.01, "WGAN: critic weights are clipped to [-cl
 flags.DEFINE_float("gp_weight", 10.0, "WGAN-GP: gradient penalty weight lambda.")
 flags.DEFINE_float("instance_noise", None, "Std of noise added to D's inputs (default 0.05 for gan, 0 otherwise).")
 flags.DEFINE_float("label_smoothing", 0.0, "One-sided label smoothing: real label = 1 - this (0.1 gives 0.9).")
+flags.DEFINE_float("ema_decay", 0.0, "Sample, grid and export from an exponential moving average of the generator's "
+                   "weights with this decay (e.g. 0.999); 0: from the trained generator itself, as the article.")
 
 # Optimisation.
 flags.DEFINE_integer("epochs", 5, "Passes over the dataset.")

@@ -31,15 +31,76 @@ import worker  # noqa: E402  (benchmarks/worker.py: the process each run happens
 DATASET = worker.DATASET
 
 
-def train(impl, model, minutes, samples, out, dataset):
-    return worker.run_in_subprocess("train", impl=impl, model=model, minutes=minutes, samples=samples, out=out,
-                                    dataset=dataset)
+# The three ways a model is trained in the comparison (issue 8's table).
+SIDES = {
+    "torch": "the article's recipe, PyTorch reference (benchmarks/torch_reference.py)",
+    "article": "the article's recipe, keras_gans (configs/<model>.flags)",
+    "preset": "keras_gans CPU preset (configs/cpu/<model>.flags)",
+}
+
+
+def planned_runs(args):
+    """[(label, model, impl, config)] in the order they run."""
+    if args.configs:
+        runs = []
+        for path in args.configs.split(","):
+            sys.path.insert(0, REPO)
+            model = worker.load_flagfile(path).model
+            runs.append((os.path.basename(path), model, "ours", path))
+        return runs
+    runs = []
+    for model in args.models.split(","):
+        for side in args.sides.split(","):
+            if side not in SIDES:
+                raise SystemExit(f"unknown side {side!r}: use {', '.join(SIDES)}")
+            config = {"torch": None, "article": f"configs/{model}.flags", "preset": f"configs/cpu/{model}.flags"}[side]
+            runs.append((side, model, "torch" if side == "torch" else "ours",
+                         None if config is None else os.path.join(REPO, config)))
+    return runs
+
+
+def run_all(runs, args, tmp, on_done):
+    """Runs every planned run for args.minutes, `args.jobs` at a time, each
+    job pinned to its own equal share of the CPUs."""
+    import concurrent.futures
+    import queue
+
+    cpus = sorted(os.sched_getaffinity(0))
+    per_job = len(cpus) // args.jobs
+    if per_job < 1:
+        raise SystemExit(f"--jobs={args.jobs} but only {len(cpus)} CPUs")
+    slots = queue.Queue()
+    for j in range(args.jobs):
+        slots.put(cpus[j * per_job:(j + 1) * per_job] if args.jobs > 1 else None)
+
+    def one(index, run):
+        label, model, impl, config = run
+        slot = slots.get()
+        try:
+            out = os.path.join(tmp, f"{index}_{model}_{impl}.npy")
+            result = worker.run_in_subprocess("train", cpus=slot, impl=impl, model=model, minutes=args.minutes,
+                                              samples=args.samples, out=out, dataset=args.dataset, config=config)
+            result.update(side=label, cpus=len(slot) if slot else len(cpus))
+            return result, np.load(out)
+        finally:
+            slots.put(slot)
+
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(one, i, run) for i, run in enumerate(runs)]
+        for future in futures:
+            on_done(*future.result())
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default="dcgan,wgan_gp")
-    parser.add_argument("--minutes", type=float, default=10.0, help="training wall clock per model and implementation")
+    parser.add_argument("--models", default="gan,dcgan,wgan,wgan_gp")
+    parser.add_argument("--sides", default="torch,article,preset", help="which of " + "; ".join(
+        f"{k}: {v}" for k, v in SIDES.items()))
+    parser.add_argument("--configs", help="instead of --models/--sides: train.py flags files to compare (tuning)")
+    parser.add_argument("--minutes", type=float, default=10.0, help="training wall clock per run")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs side by side, each pinned to its own 1/jobs of the CPUs (default 1: one at a "
+                             "time on all of them)")
     parser.add_argument("--samples", type=int, default=10000)
     parser.add_argument("--dataset", default=DATASET)
     parser.add_argument("--output")
@@ -57,25 +118,25 @@ def main():
         fake_features, probabilities = extractor.features_and_probabilities(images)
         return metrics.all_metrics(real_features, fake_features, probabilities)
 
-    rows = [{"model": "real (test split)", "impl": "-",
+    rows = [{"model": "real (test split)", "impl": "-", "side": "-",
              **score(data.open_source(args.dataset, "test", limit=args.samples).images)}]
     print(json.dumps(rows[-1]), flush=True)
+
+    def on_done(run, images):
+        run.update(score(images))
+        rows.append(run)
+        print(json.dumps(run), flush=True)
+
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        for model in args.models.split(","):
-            for impl in ("ours", "torch"):
-                out = os.path.join(tmp, f"{model}_{impl}.npy")
-                run = train(impl, model, args.minutes, args.samples, out, args.dataset)
-                run.update(score(np.load(out)))
-                rows.append(run)
-                print(json.dumps(run), flush=True)
+        run_all(planned_runs(args), args, tmp, on_done)
 
-    print(f"\nBudget: {args.minutes} min of training per model and implementation; {args.samples} samples each.")
-    print("| model | implementation | steps | real images seen | FD (classifier) | KID | precision | recall | "
+    print(f"\nBudget: {args.minutes} min of training per run, {args.jobs} run(s) at a time; {args.samples} samples each.")
+    print("| model | side | steps | real images seen | FD (classifier) | KID | precision | recall | "
           "classifier score |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r['model']} | {r['impl']} | {r.get('steps', '-')} | {r.get('real_images_seen', '-')} | "
+        print(f"| {r['model']} | {r['side']} | {r.get('steps', '-')} | {r.get('real_images_seen', '-')} | "
               f"{r['frechet_distance']:.2f} | {r['kernel_distance']:.4f} | {r['precision']:.3f} | {r['recall']:.3f} | "
               f"{r['classifier_score']:.2f} |")
     machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),

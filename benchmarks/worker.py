@@ -51,16 +51,22 @@ class Images:
         return len(self.images)
 
 
-def run_in_subprocess(mode, **options):
+def run_in_subprocess(mode, cpus=None, **options):
     """Runs this worker in a fresh process (`mode` "throughput" or "train", options as --flags)
-    and returns the dict it printed on its RESULT line; raises with its stderr if it failed."""
+    and returns the dict it printed on its RESULT line; raises with its stderr if it failed.
+
+    `cpus`: the CPU numbers the process may run on (Linux affinity), for runs
+    side by side on separate cores; None: all of them. TensorFlow and
+    PyTorch size their thread pools from the affinity mask.
+    """
     import subprocess
 
     command = [sys.executable, os.path.abspath(__file__), mode]
     for name, value in options.items():
         if value is not None:
             command += [f"--{name}", str(value)]
-    done = subprocess.run(command, capture_output=True, text=True)
+    pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=pin)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode or not lines:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
@@ -71,27 +77,53 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-class Ours:
-    """keras_gans, as a user of train.py runs it: --precision=auto, model.compile() defaults, model.fit on tf.data."""
+def load_flagfile(path):
+    """The TrainConfig that `python train.py --flagfile=PATH` would train with."""
+    sys.path.insert(0, REPO)
+    import train  # defines the flags
 
-    def __init__(self, model_name, source, seed=0, jit_compile=None, precision="auto"):
+    train.FLAGS.unparse_flags()
+    train.FLAGS(["train.py", f"--flagfile={path}"])
+    return train.config_from_flags()
+
+
+class Ours:
+    """keras_gans, as a user of train.py runs it: --precision=auto, model.compile() defaults, model.fit on tf.data.
+
+    `config`: a train.py flags file (e.g. configs/cpu/dcgan.flags) whose model,
+    network, optimiser and batch settings are used; None: the model's
+    defaults, i.e. the article's recipe. Its dataset and epochs are ignored.
+    """
+
+    def __init__(self, model_name, source, seed=0, jit_compile=None, precision="auto", config=None):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         sys.path.insert(0, REPO)
         import keras
 
-        from keras_gans import data
+        from keras_gans import data, train_lib
         from keras_gans import precision as precision_lib
-        from keras_gans.models import MODELS
 
+        if config is None:
+            settings = train_lib.TrainConfig(model=model_name, seed=seed)
+        else:
+            settings = load_flagfile(config)
+            if settings.model != model_name:
+                raise SystemExit(f"{config} trains --model={settings.model}, not {model_name}")
+            settings.seed = seed
         keras.utils.set_random_seed(seed)
-        cls = MODELS[model_name]
         # The package defaults, what a train.py user gets: precision "auto"
         # (mixed_bfloat16 on CPUs with native bfloat16), and jit_compile None
         # (XLA unless bfloat16 on a CPU).
+        if precision == "auto":
+            precision = settings.precision
+        if jit_compile is None:
+            jit_compile = settings.jit_compile
         with precision_lib.policy(precision):
-            self.model = cls(image_shape=source.image_shape, seed=seed)
-            self.model.compile(**({} if jit_compile is None else {"jit_compile": jit_compile}))
-        self.batch_size = cls.default_batch_size
+            self.model = train_lib.build_model(settings, source.image_shape)
+            d_optimizer, g_optimizer = train_lib.build_optimizers(self.model, settings)
+            self.model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer,
+                               **({} if jit_compile is None else {"jit_compile": jit_compile}))
+        self.batch_size = settings.resolved_batch_size()
         self.n_critic = self.model.n_critic
         source = data.ImageSource(source.name, source.images)
         self.dataset = data.make_dataset(source, self.batch_size * self.n_critic, shuffle=True, seed=seed, repeat=True)
@@ -116,7 +148,9 @@ class Ours:
 class Theirs:
     """benchmarks/torch_reference.py: the article's scripts in PyTorch, an in-memory shuffled loader."""
 
-    def __init__(self, model_name, source, seed=0, jit_compile=None, precision=None):
+    def __init__(self, model_name, source, seed=0, jit_compile=None, precision=None, config=None):
+        if config is not None:
+            raise SystemExit("--config is for --impl ours: the PyTorch reference runs the article's recipe")
         # Under a shared CPU, OpenMP's default spin-waiting makes 2-thread PyTorch up to
         # 10x slower (measured here); passive waiting costs nothing on a quiet machine.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -191,12 +225,14 @@ def main():
     parser.add_argument("--jit_compile", choices=["default", "true", "false"], default="default",
                         help="ours only: model.compile(jit_compile=...); default keeps the package's default")
     parser.add_argument("--precision", default="auto", help="ours only: the train.py --precision value")
+    parser.add_argument("--config", help="ours only: a train.py flags file to take the model's settings from "
+                        "(default: the article's recipe)")
     args = parser.parse_args()
     source = Images(args.dataset)
     jit = {"default": None, "true": True, "false": False}[args.jit_compile]
-    impl = (Ours if args.impl == "ours" else Theirs)(args.model, source, args.seed, jit, args.precision)
+    impl = (Ours if args.impl == "ours" else Theirs)(args.model, source, args.seed, jit, args.precision, args.config)
     result = (throughput if args.mode == "throughput" else train)(impl, args, source)
-    result.update(impl=args.impl, model=args.model, jit_compile=args.jit_compile, precision=args.precision, batch_size=impl.batch_size, n_critic=impl.n_critic,
+    result.update(impl=args.impl, model=args.model, config=args.config, jit_compile=args.jit_compile, precision=args.precision, batch_size=impl.batch_size, n_critic=impl.n_critic,
                   peak_rss_mib=round(peak_rss_mib(), 1))
     print("RESULT " + json.dumps(result), flush=True)
 

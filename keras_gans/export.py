@@ -128,7 +128,8 @@ def _check_version(version):
 
 def _check_exportable(model, allow_untrained):
     """(generator, latent_dim, image_shape) of a model ready to export, or a UserError."""
-    generator = getattr(model, "generator", None)
+    # The averaged generator when the model keeps one (GAN(ema_decay=...)): the network samples come from.
+    generator = getattr(model, "sampling_generator", None) or getattr(model, "generator", None)
     latent_dim = getattr(model, "latent_dim", None)
     if generator is None or latent_dim is None:
         raise UserError(

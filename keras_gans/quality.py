@@ -92,5 +92,5 @@ class QualityMetrics(keras.callbacks.Callback):
             self.best, self.best_epoch = value, epoch + 1
             if self.best_path:
                 os.makedirs(os.path.dirname(os.path.abspath(self.best_path)), exist_ok=True)
-                self.model.generator.save(self.best_path)
+                getattr(self.model, "sampling_generator", self.model.generator).save(self.best_path)
         logs[f"best_{self.name}"] = self.best

@@ -35,6 +35,7 @@ class TrainConfig:
     gp_weight: float = 10.0
     instance_noise: Optional[float] = None
     label_smoothing: float = 0.0
+    ema_decay: float = 0.0  # 0: sample from the trained generator; e.g. 0.999: from its moving average
     # Optimisation.
     epochs: int = 5
     batch_size: Optional[int] = None
@@ -127,6 +128,8 @@ def validate(config):
         raise UserError(f"--channels must be 1 or 3, got {config.channels}")
     if not 0.0 <= config.label_smoothing < 1.0:
         raise UserError(f"--label_smoothing must be in [0, 1), got {config.label_smoothing}")
+    if not 0.0 <= config.ema_decay < 1.0:
+        raise UserError(f"--ema_decay must be in [0, 1) (0 turns generator averaging off), got {config.ema_decay}")
     for name in ("clip_value", "gp_weight", "instance_noise"):
         value = getattr(config, name)
         if value is not None and value < 0:
@@ -158,6 +161,7 @@ def build_model(config, image_shape):
         n_critic=config.n_critic,
         instance_noise=config.instance_noise,
         label_smoothing=config.label_smoothing,
+        ema_decay=config.ema_decay,
         seed=config.seed,
     )
     if config.model == "wgan":

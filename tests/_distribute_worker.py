@@ -51,6 +51,9 @@ def build(name, strategy):
     from keras_gans.models import MODELS
 
     kwargs = dict(image_shape=IMAGE_SHAPE, latent_dim=4, width=8, seed=3, n_critic=N_CRITIC, instance_noise=0.1)
+    if name.endswith("_ema"):  # with generator averaging: its update runs on every replica
+        name = name[: -len("_ema")]
+        kwargs["ema_decay"] = 0.5
     keras.utils.set_random_seed(1)
     with strategy.scope():
         if name == "wgan":
@@ -72,7 +75,7 @@ def mirrored(out_path):
     step_batches = np.split(images, STEPS)
     reordered = np.concatenate([replica_order(b, N_CRITIC, REPLICAS) for b in step_batches])
     results = {}
-    for name in ("gan", "dcgan", "wgan", "wgan_gp"):
+    for name in ("gan", "dcgan", "wgan", "wgan_gp", "dcgan_ema"):
         start = time.time()
         single = build(name, tf.distribute.get_strategy())
         single.fit(tf.data.Dataset.from_tensor_slices(images).batch(BATCH * N_CRITIC), epochs=1, verbose=0)

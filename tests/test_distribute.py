@@ -52,7 +52,7 @@ def mirrored_results(tmp_path_factory):
     return json.loads(out.read_text())
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", MODELS + ("dcgan_ema",))
 def test_mirrored_training_matches_one_device(mirrored_results, name):
     """Two replicas, same global batches and noise: the same weights as one device (WGAN-GP's penalty included)."""
     result = mirrored_results[name]

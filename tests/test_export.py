@@ -658,3 +658,26 @@ def test_sample_module_needs_no_training_code():
             imported.add((node.module or "").split(".")[0])
     assert imported <= {"argparse", "math", "os", "sys", "numpy", "tensorflow", "PIL"}, imported
     assert sample_lib.MAX_IMAGES == export_lib.MAX_IMAGES  # the CLI checks the bound the signatures enforce
+
+
+def test_export_serves_the_generator_average_when_enabled(tmp_path):
+    """With ema_decay the export holds the averaged generator, the one model.generate samples from."""
+    keras.utils.set_random_seed(0)
+    model = MODELS["dcgan"](image_shape=(28, 28, 1), latent_dim=8, width=4, seed=0, ema_decay=0.5)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-2), jit_compile=False)
+    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)), tf.float32)
+    for _ in range(3):
+        model.train_step(real)
+    _randomise(model.ema_generator, np.random.default_rng(3))  # far from the raw weights: a clear difference
+    path = export_lib.export_generator(model, str(tmp_path / "export"))
+    z = np.random.default_rng(2).standard_normal((Z_ROWS, 8)).astype("float32")
+    served = tf.saved_model.load(path).signatures["serving_default"](z=tf.constant(z))
+    served = next(iter(served.values())).numpy()
+    averaged = model.ema_generator(z, training=False).numpy()
+    raw = model.generator(z, training=False).numpy()
+    assert np.abs(served - averaged).max() < MAX_ABS_DIFF
+    assert np.abs(served - raw).max() > 1e-2
+    # The export holds one generator's variables, not both.
+    stored = [shape for key, shape in tf.train.list_variables(os.path.join(path, "variables", "variables"))
+              if key != "_CHECKPOINTABLE_OBJECT_GRAPH"]
+    assert sorted(tuple(s) for s in stored) == sorted(tuple(w.shape) for w in model.ema_generator.weights)

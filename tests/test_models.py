@@ -190,3 +190,71 @@ def test_article_defaults():
     assert wgan_gp.d_optimizer.beta_1 == 0.0 and wgan_gp.d_optimizer.beta_2 == 0.9
     assert wgan_gp.n_critic == 5 and wgan_gp.gp_weight == 10.0
     assert wgan_gp.discriminator.trainable_variables[0].constraint is None  # no clipping in WGAN-GP
+
+
+# ----- generator averaging (ema_decay) --------------------------------------------
+
+
+def stated_average(initial, raw_after_each_update, decay):
+    """The documented recurrence, in numpy: after the t-th generator update
+    average = d * average + (1 - d) * raw, with d = min(decay, (1 + t) / (10 + t))."""
+    average = [w.astype(np.float64) for w in initial]
+    for t, raw in enumerate(raw_after_each_update, start=1):
+        d = min(decay, (1.0 + t) / (10.0 + t))
+        average = [d * a + (1.0 - d) * r for a, r in zip(average, raw)]
+    return average
+
+
+@pytest.mark.parametrize("cls", [keras_gans.GAN, keras_gans.DCGAN, keras_gans.WGANGP], ids=lambda c: c.__name__)
+def test_generator_average_is_the_stated_average_after_k_steps(cls):
+    # 0.8 is below the warm-up term from t = 31 on: run past it, so both regimes are checked.
+    model = tiny_model(cls, ema_decay=0.8, n_critic=1)
+    compile_eager_graph(model, g_optimizer=keras.optimizers.Adam(1e-3))
+    initial = model.generator.get_weights()
+    np.testing.assert_array_equal(np.concatenate([w.ravel() for w in initial]),
+                                  np.concatenate([w.ravel() for w in model.ema_generator.get_weights()]))
+    raw = []
+    images = random_images(8)
+    for _ in range(34):
+        model.train_on_batch(images)
+        raw.append(model.generator.get_weights())
+    expected = stated_average(initial, raw, 0.8)
+    for want, got in zip(expected, model.ema_generator.get_weights()):
+        np.testing.assert_allclose(got, want, atol=2e-6)
+    # It is an average, not a copy: it differs from the raw weights (BN statistics included).
+    assert max(np.max(np.abs(a - b)) for a, b in zip(model.ema_generator.get_weights(), raw[-1])) > 1e-3
+    # Training updates only the raw generator; the average has no trainable weights.
+    assert not model.ema_generator.trainable_weights
+
+
+def test_generate_samples_from_the_average_when_enabled():
+    model = tiny_model(keras_gans.DCGAN, ema_decay=0.9)
+    compile_eager_graph(model)
+    model.fit(tiny_dataset(model, steps=3), epochs=1, verbose=0)
+    z = keras_gans.models.gan.latent_vectors(5, model.latent_dim, 11)
+    from_average = model.ema_generator(z, training=False).numpy()
+    from_raw = model.generator(z, training=False).numpy()
+    assert np.max(np.abs(from_average - from_raw)) > 0.05 * np.max(np.abs(from_raw))  # tiny net: small outputs
+    np.testing.assert_array_equal(model.generate(5, seed=11), from_average)
+    assert model.sampling_generator is model.ema_generator
+    # Off (the default): no copy, and samples come from the trained generator.
+    plain = tiny_model(keras_gans.DCGAN)
+    assert plain.ema_generator is None and plain.sampling_generator is plain.generator
+
+
+def test_generator_average_survives_save_and_load(tmp_path):
+    model = tiny_model(keras_gans.DCGAN, ema_decay=0.9)
+    compile_eager_graph(model)
+    model.fit(tiny_dataset(model, steps=2), epochs=1, verbose=0)
+    model.save(str(tmp_path / "model.keras"))
+    loaded = keras.models.load_model(str(tmp_path / "model.keras"))
+    assert loaded.ema_decay == 0.9
+    for a, b in zip(model.ema_generator.get_weights(), loaded.ema_generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(model.generate(4, seed=2), loaded.generate(4, seed=2))
+
+
+def test_bad_ema_decay_is_refused():
+    for bad in (1.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="ema_decay must be in \\[0, 1\\)"):
+            tiny_model(keras_gans.DCGAN, ema_decay=bad)

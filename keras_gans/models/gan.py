@@ -20,6 +20,14 @@ one global batch of noise (`keras_gans.distribute.replica_noise`), so replicas
 get different noise and results do not depend on the replica count.
 `generate(n, seed)` uses stateless sampling so a seed always means the same
 latents, here and in the exported generator.
+
+Generator averaging (`ema_decay`, off by default as in the article): after
+every generator update, a second copy of the generator, `ema_generator`,
+moves towards the trained one (Yazıcı et al. 2019, "The Unusual
+Effectiveness of Averaging in GAN Training"). Its samples are smoother and
+better than the raw generator's, whose weights keep circling around the
+equilibrium. When enabled, `generate`, the sample grids, the quality metrics
+and the export all use the averaged copy (`sampling_generator`).
 """
 
 import keras
@@ -77,6 +85,13 @@ class GAN(keras.Model):
             images, as some scripts do, lets D tell them apart by the noise).
         label_smoothing: one-sided label smoothing: the real target becomes
             1 - label_smoothing (0.1 gives the article's 0.9).
+        ema_decay: keep an exponential moving average of the generator's
+            weights (BatchNorm statistics included) in `ema_generator`, and
+            sample from it. After the t-th generator update every averaged
+            variable becomes `d * average + (1 - d) * raw` with
+            `d = min(ema_decay, (1 + t) / (10 + t))`: the warm-up term lets the
+            average leave the random initialisation quickly (as
+            tf.train.ExponentialMovingAverage's num_updates). 0 or None: off.
         seed: seed of the training noise; None for a random one.
 
     Example:
@@ -101,6 +116,7 @@ class GAN(keras.Model):
         n_critic=None,
         instance_noise=None,
         label_smoothing=0.0,
+        ema_decay=None,
         seed=None,
         **kwargs,
     ):
@@ -117,6 +133,9 @@ class GAN(keras.Model):
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
         if self.instance_noise < 0:
             raise ValueError(f"instance_noise must be >= 0, got {instance_noise}")
+        self.ema_decay = float(ema_decay or 0.0)
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) (0 turns averaging off), got {ema_decay}")
 
         if generator is None or discriminator is None:
             built_g, built_d = self.build_networks()
@@ -124,6 +143,7 @@ class GAN(keras.Model):
             discriminator = discriminator or built_d
         self.generator = generator
         self.discriminator = discriminator
+        self.ema_generator = _averaged_copy(generator) if self.ema_decay else None
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
         self._create_trackers()
         self.d_optimizer = None
@@ -226,6 +246,7 @@ class GAN(keras.Model):
             "n_critic": self.n_critic,
             "instance_noise": self.instance_noise,
             "label_smoothing": self.label_smoothing,
+            "ema_decay": self.ema_decay,
             "seed": self.seed,
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
@@ -243,6 +264,11 @@ class GAN(keras.Model):
         return self.generator(z, training=training)
 
     # ----- sampling --------------------------------------------------------------
+
+    @property
+    def sampling_generator(self):
+        """The network samples come from: the averaged generator when `ema_decay` is set, else the trained one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
 
     def noise(self, kind, batch_size, shape, draw, counter):
         """Training noise: this replica's `batch_size` rows of a global stateless batch.
@@ -275,7 +301,7 @@ class GAN(keras.Model):
         if seed is None:
             seed = np.random.randint(0, 2**31 - 1)
         z = latent_vectors(int(num), self.latent_dim, seed)
-        return keras.ops.convert_to_numpy(self.generator(z, training=False))
+        return keras.ops.convert_to_numpy(self.sampling_generator(z, training=False))
 
     # ----- training ----------------------------------------------------------------
 
@@ -342,6 +368,17 @@ class GAN(keras.Model):
         self.trackers["g_diversity"].update_state(tf.reduce_mean(tf.math.reduce_std(tf.cast(fake, tf.float32), axis=0)))
         self.g_optimizer.apply(grads, variables)
         self.trackers["g_loss"].update_state(tf.reduce_mean(per_example))
+        if self.ema_generator is not None:
+            self._update_average()
+
+    def _update_average(self):
+        """One step of the generator average (see `ema_decay`), after the t-th generator update."""
+        t = tf.cast(self.g_optimizer.iterations, tf.float32)  # already counts this update
+        decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for average, raw in zip(self.ema_generator.weights, self.generator.weights):
+            # Every replica holds the same raw weights (their gradients were
+            # all-reduced), so every replica computes the same average.
+            average.assign(decay * average + (1.0 - decay) * tf.cast(raw, average.dtype))
 
     def train_step(self, data):
         if self.d_optimizer is None:
@@ -365,6 +402,20 @@ class GAN(keras.Model):
                 self._symbolic_build(data_batch=None)
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+
+def _averaged_copy(generator):
+    """A frozen copy of `generator` (same architecture and weights) to hold its moving average."""
+    try:
+        copy = keras.models.clone_model(generator)
+    except Exception as error:  # a custom generator Keras cannot rebuild from its config
+        raise ValueError(
+            f"ema_decay needs a copy of the generator, and keras.models.clone_model failed on it "
+            f"({type(error).__name__}: {error}); make the generator serializable or drop ema_decay"
+        ) from None
+    copy.set_weights(generator.get_weights())
+    copy.trainable = False
+    return copy
 
 
 def _loss_scale(optimizer):
