@@ -1,16 +1,22 @@
-"""Sample quality at equal wall-clock: each implementation trains for the same minutes, then is scored.
+"""Sample quality at equal wall-clock: each run trains for the same minutes, then is scored.
 
     pip install torch==2.13.0
-    python benchmarks/quality_at_equal_time.py --minutes 10 --models gan,dcgan,wgan,wgan_gp \
-        --output benchmarks/results/quality_10min.json
+    python benchmarks/quality_at_equal_time.py --minutes 10 --jobs 2 \
+        --output benchmarks/results/presets_10min.json
 
-For each model, keras_gans and the PyTorch reference (benchmarks/torch_reference.py)
-each train on the Fashion-MNIST train split for `--minutes` of wall clock,
-counted from the first train step (so our XLA compilation is paid inside the
-budget), in fresh processes run one after the other. Each then generates
-`--samples` images (10,000), scored by `keras_gans.metrics` with the
-package's Fashion-MNIST classifier against as many real training images.
-A real-vs-real row (train vs test split) shows the floor of each metric.
+For each model (--models) it trains up to three sides (--sides): the
+article's recipe in the PyTorch reference (benchmarks/torch_reference.py),
+the article's recipe in keras_gans (configs/<model>.flags) and the keras_gans
+CPU preset (configs/cpu/<model>.flags). `--configs a.flags,b.flags` trains
+any train.py flags files instead (how the presets were tuned). Every run
+trains on the Fashion-MNIST train split for `--minutes` of wall clock,
+counted from the first train step (so tracing and XLA compilation are paid
+inside the budget), in a fresh process; `--jobs 2` runs two at a time, each
+pinned to its own half of the CPUs. Each then generates `--samples` images
+(10,000), scored by `keras_gans.metrics` with the package's Fashion-MNIST
+classifier against as many real training images; a run with generator
+averaging is also scored from its raw generator. A real-vs-real row (test vs
+train split) shows the floor of each metric.
 """
 
 import argparse
@@ -81,7 +87,8 @@ def run_all(runs, args, tmp, on_done):
             result = worker.run_in_subprocess("train", cpus=slot, impl=impl, model=model, minutes=args.minutes,
                                               samples=args.samples, out=out, dataset=args.dataset, config=config)
             result.update(side=label, cpus=len(slot) if slot else len(cpus))
-            return result, np.load(out)
+            raw = np.load(result["raw_samples"]) if result.get("raw_samples") else None
+            return result, np.load(out), raw
         finally:
             slots.put(slot)
 
@@ -89,6 +96,22 @@ def run_all(runs, args, tmp, on_done):
         futures = [pool.submit(one, i, run) for i, run in enumerate(runs)]
         for future in futures:
             on_done(*future.result())
+
+
+def print_preset_ratios(rows):
+    """Issue 8's target per model: the preset's FD over each article-recipe run's (at most 0.25)."""
+    by_side = {(r["model"], r["side"]): r["frechet_distance"] for r in rows}
+    models = sorted({model for model, side in by_side if side == "preset"})
+    if not models:
+        return
+    print("\n| model | preset FD | article FD, keras_gans | article FD, PyTorch | preset / article (keras_gans, PyTorch) |")
+    print("| --- | --- | --- | --- | --- |")
+    for model in models:
+        preset = by_side[(model, "preset")]
+        article, torch = by_side.get((model, "article")), by_side.get((model, "torch"))
+        ratios = ", ".join("-" if x is None else f"{preset / x:.3f}" for x in (article, torch))
+        print(f"| {model} | {preset:.2f} | {'-' if article is None else f'{article:.2f}'} | "
+              f"{'-' if torch is None else f'{torch:.2f}'} | {ratios} |")
 
 
 def main():
@@ -122,8 +145,10 @@ def main():
              **score(data.open_source(args.dataset, "test", limit=args.samples).images)}]
     print(json.dumps(rows[-1]), flush=True)
 
-    def on_done(run, images):
+    def on_done(run, images, raw_images):
         run.update(score(images))
+        if raw_images is not None:  # the same run sampled from its raw generator instead of the average
+            run["raw_generator"] = score(raw_images)
         rows.append(run)
         print(json.dumps(run), flush=True)
 
@@ -133,12 +158,14 @@ def main():
 
     print(f"\nBudget: {args.minutes} min of training per run, {args.jobs} run(s) at a time; {args.samples} samples each.")
     print("| model | side | steps | real images seen | FD (classifier) | KID | precision | recall | "
-          "classifier score |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "classifier score | FD of the raw generator (runs with an average) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
+        raw = f"{r['raw_generator']['frechet_distance']:.2f}" if "raw_generator" in r else "-"
         print(f"| {r['model']} | {r['side']} | {r.get('steps', '-')} | {r.get('real_images_seen', '-')} | "
               f"{r['frechet_distance']:.2f} | {r['kernel_distance']:.4f} | {r['precision']:.3f} | {r['recall']:.3f} | "
-              f"{r['classifier_score']:.2f} |")
+              f"{r['classifier_score']:.2f} | {raw} |")
+    print_preset_ratios(rows)
     machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
                "minutes": round((time.time() - started) / 60, 1)}
     print(json.dumps(machine))

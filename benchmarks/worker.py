@@ -138,11 +138,19 @@ class Ours:
 
         self.model.fit(self.dataset, epochs=1, steps_per_epoch=steps, callbacks=[Clock()], verbose=0)
 
-    def generate(self, num, seed):
+    def generate(self, num, seed, raw=False):
+        """Samples as a user gets them (from the generator average when the config enables it);
+        raw=True: from the trained generator itself, to measure what the average adds."""
         from keras_gans.data import to_uint8
+        from keras_gans.models.gan import latent_vectors
 
-        return np.concatenate([to_uint8(self.model.generate(min(500, num - i), seed=seed + i))
+        network = self.model.generator if raw else self.model.sampling_generator
+        return np.concatenate([to_uint8(network(latent_vectors(min(500, num - i), self.model.latent_dim, seed + i),
+                                                training=False))
                                for i in range(0, num, 500)])
+
+    def has_average(self):
+        return self.model.ema_generator is not None
 
 
 class Theirs:
@@ -170,6 +178,9 @@ class Theirs:
 
     def generate(self, num, seed):
         return self.reference.generate(num, seed)
+
+    def has_average(self):
+        return False
 
 
 def throughput(impl, args, source):
@@ -204,10 +215,15 @@ def train(impl, args, source):
     impl.fit(10**9, on_step)
     trained = time.perf_counter() - start
     np.save(args.out, impl.generate(args.samples, args.seed))
+    raw_samples = None
+    if impl.has_average():  # also the raw generator's samples, to score what the average adds
+        raw_samples = args.out[:-len(".npy")] + "_raw.npy"
+        np.save(raw_samples, impl.generate(args.samples, args.seed, raw=True))
     # The first step holds tracing and XLA compilation (ours) or allocator warm-up (torch).
     return {"train_seconds": round(trained, 1), "first_step_seconds": round(done["first_step"], 1),
             "steps": done["steps"],
-            "real_images_seen": done["steps"] * impl.batch_size * impl.n_critic, "samples": args.out}
+            "real_images_seen": done["steps"] * impl.batch_size * impl.n_critic, "samples": args.out,
+            "raw_samples": raw_samples}
 
 
 def main():

@@ -28,7 +28,8 @@ def train(args, timeout=300):
 
 def test_train_py_writes_every_artefact(tmp_path):
     flagfile = tmp_path / "tiny.flags"
-    flagfile.write_text("\n".join(["--model=dcgan", *TINY]) + "\n")
+    # With generator averaging, so the grids, model.keras and the export are checked to carry it.
+    flagfile.write_text("\n".join(["--model=dcgan", *TINY, "--ema_decay=0.9"]) + "\n")
     out = tmp_path / "run"
     result = train([f"--flagfile={flagfile}", f"--output_dir={out}"])
     assert result.returncode == 0, result.stderr[-3000:]
@@ -49,10 +50,12 @@ def test_train_py_writes_every_artefact(tmp_path):
 
     model = keras.models.load_model(out / "model.keras")
     assert model.generate(3, seed=0).shape == (3, 28, 28, 1)
+    assert model.ema_decay == 0.9 and model.sampling_generator is model.ema_generator
     exported = tf.saved_model.load(str(out / "export" / "1"))
     z = tf.random.normal([3, 16])
     images = exported.signatures["serving_default"](z=z)["images"].numpy()
-    np.testing.assert_allclose(images, model.generator(z, training=False).numpy(), atol=1e-5)
+    np.testing.assert_allclose(images, model.ema_generator(z, training=False).numpy(), atol=1e-5)
+    assert np.abs(images - model.generator(z, training=False).numpy()).max() > 1e-4  # the average, not G
 
 
 @pytest.mark.parametrize(
@@ -134,3 +137,34 @@ def test_quality_metric_without_a_classifier_fails_before_training(tmp_path):
     with pytest.raises(UserError, match="python -m keras_gans.features --train"):
         train_lib.run(tiny_config(tmp_path, quality_metric="fid"))
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def _flagfile_config(path):
+    """The TrainConfig `train.py --flagfile=path` runs (parsed by train.py's own flags)."""
+    sys.path.insert(0, REPO_ROOT)
+    import train as train_module
+
+    train_module.FLAGS.unparse_flags()
+    try:
+        train_module.FLAGS(["train.py", f"--flagfile={path}"])
+        return train_module.config_from_flags()
+    finally:
+        train_module.FLAGS.unparse_flags()
+
+
+@pytest.mark.parametrize("name", ["gan", "dcgan", "wgan", "wgan_gp"])
+def test_cpu_presets_parse_build_and_stay_their_algorithm(name):
+    """configs/cpu/<model>.flags: valid settings, the named model, and its algorithm (loss,
+    clipping, penalty) untouched; only sizes, optimiser settings and averaging differ."""
+    preset = _flagfile_config(os.path.join(REPO_ROOT, "configs", "cpu", f"{name}.flags"))
+    article = _flagfile_config(os.path.join(REPO_ROOT, "configs", f"{name}.flags"))
+    assert preset.model == article.model == name
+    train_lib.validate(preset)
+    assert preset.dataset == "tfds:fashion_mnist"  # what they were tuned and measured on (BENCHMARKS.md)
+    assert (preset.clip_value, preset.gp_weight, preset.label_smoothing) == (
+        article.clip_value, article.gp_weight, article.label_smoothing)
+    assert preset.ema_decay > 0
+    model = train_lib.build_model(preset, (28, 28, 1))
+    d_optimizer, g_optimizer = train_lib.build_optimizers(model, preset)
+    assert type(d_optimizer) is type(model.default_optimizers()[0])  # WGAN keeps RMSprop, the others Adam
+    assert model.ema_generator is not None
