@@ -65,9 +65,12 @@ def planned_runs(args):
     return runs
 
 
-def run_all(runs, args, tmp, on_done):
+def run_all(runs, args, tmp):
     """Runs every planned run for args.minutes, `args.jobs` at a time, each
-    job pinned to its own equal share of the CPUs."""
+    job pinned to its own equal share of the CPUs; returns [(result, samples
+    path, raw samples path or None)] in plan order. Nothing else computes
+    meanwhile: scoring waits until every run has trained, so it never takes
+    CPU from a run's budget."""
     import concurrent.futures
     import queue
 
@@ -87,15 +90,14 @@ def run_all(runs, args, tmp, on_done):
             result = worker.run_in_subprocess("train", cpus=slot, impl=impl, model=model, minutes=args.minutes,
                                               samples=args.samples, out=out, dataset=args.dataset, config=config)
             result.update(side=label, cpus=len(slot) if slot else len(cpus))
-            raw = np.load(result["raw_samples"]) if result.get("raw_samples") else None
-            return result, np.load(out), raw
+            print(json.dumps(result), flush=True)
+            return result
         finally:
             slots.put(slot)
 
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(one, i, run) for i, run in enumerate(runs)]
-        for future in futures:
-            on_done(*future.result())
+        return [future.result() for future in futures]
 
 
 def print_preset_ratios(rows):
@@ -145,16 +147,14 @@ def main():
              **score(data.open_source(args.dataset, "test", limit=args.samples).images)}]
     print(json.dumps(rows[-1]), flush=True)
 
-    def on_done(run, images, raw_images):
-        run.update(score(images))
-        if raw_images is not None:  # the same run sampled from its raw generator instead of the average
-            run["raw_generator"] = score(raw_images)
-        rows.append(run)
-        print(json.dumps(run), flush=True)
-
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        run_all(planned_runs(args), args, tmp, on_done)
+        for run in run_all(planned_runs(args), args, tmp):
+            run.update(score(np.load(run["samples"])))
+            if run.get("raw_samples"):  # the same run sampled from its raw generator instead of the average
+                run["raw_generator"] = score(np.load(run["raw_samples"]))
+            rows.append(run)
+            print(json.dumps(run), flush=True)
 
     print(f"\nBudget: {args.minutes} min of training per run, {args.jobs} run(s) at a time; {args.samples} samples each.")
     print("| model | side | steps | real images seen | FD (classifier) | KID | precision | recall | "
