@@ -87,6 +87,16 @@ def config_from_flags():
     return TrainConfig(**{name: FLAGS[name].value for name in names})
 
 
+def config_from_flagfile(path):
+    """The TrainConfig `python train.py --flagfile=PATH` trains with (for the benchmarks and tests)."""
+    FLAGS.unparse_flags()
+    try:
+        FLAGS(["train.py", f"--flagfile={path}"])
+        return config_from_flags()
+    finally:
+        FLAGS.unparse_flags()
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}: flags are written --name=value")

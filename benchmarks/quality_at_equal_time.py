@@ -50,7 +50,6 @@ def planned_runs(args):
     if args.configs:
         runs = []
         for path in args.configs.split(","):
-            sys.path.insert(0, REPO)
             model = worker.load_flagfile(path).model
             runs.append((os.path.basename(path), model, "ours", path))
         return runs
@@ -67,8 +66,8 @@ def planned_runs(args):
 
 def run_all(runs, args, tmp):
     """Runs every planned run for args.minutes, `args.jobs` at a time, each
-    job pinned to its own equal share of the CPUs; returns [(result, samples
-    path, raw samples path or None)] in plan order. Nothing else computes
+    job pinned to its own equal share of the CPUs; returns the workers' result
+    dicts (with their "samples" and "raw_samples" paths) in plan order. Nothing else computes
     meanwhile: scoring waits until every run has trained, so it never takes
     CPU from a run's budget."""
     import concurrent.futures

@@ -80,11 +80,9 @@ def peak_rss_mib():
 def load_flagfile(path):
     """The TrainConfig that `python train.py --flagfile=PATH` would train with."""
     sys.path.insert(0, REPO)
-    import train  # defines the flags
+    import train
 
-    train.FLAGS.unparse_flags()
-    train.FLAGS(["train.py", f"--flagfile={path}"])
-    return train.config_from_flags()
+    return train.config_from_flagfile(path)
 
 
 class Ours:

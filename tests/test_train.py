@@ -144,12 +144,7 @@ def _flagfile_config(path):
     sys.path.insert(0, REPO_ROOT)
     import train as train_module
 
-    train_module.FLAGS.unparse_flags()
-    try:
-        train_module.FLAGS(["train.py", f"--flagfile={path}"])
-        return train_module.config_from_flags()
-    finally:
-        train_module.FLAGS.unparse_flags()
+    return train_module.config_from_flagfile(path)
 
 
 @pytest.mark.parametrize("name", ["gan", "dcgan", "wgan", "wgan_gp"])
