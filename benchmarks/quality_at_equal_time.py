@@ -45,14 +45,18 @@ SIDES = {
 }
 
 
+def _config_runs(paths):
+    runs = []
+    for path in paths.split(","):
+        model = worker.load_flagfile(path).model
+        runs.append((os.path.basename(path), model, "ours", path))
+    return runs
+
+
 def planned_runs(args):
     """[(label, model, impl, config)] in the order they run."""
     if args.configs:
-        runs = []
-        for path in args.configs.split(","):
-            model = worker.load_flagfile(path).model
-            runs.append((os.path.basename(path), model, "ours", path))
-        return runs
+        return _config_runs(args.configs)
     runs = []
     for model in args.models.split(","):
         for side in args.sides.split(","):
@@ -61,6 +65,8 @@ def planned_runs(args):
             config = {"torch": None, "article": f"configs/{model}.flags", "preset": f"configs/cpu/{model}.flags"}[side]
             runs.append((side, model, "torch" if side == "torch" else "ours",
                          None if config is None else os.path.join(REPO, config)))
+    if args.also_configs:
+        runs += _config_runs(args.also_configs)
     return runs
 
 
@@ -87,7 +93,8 @@ def run_all(runs, args, tmp):
         try:
             out = os.path.join(tmp, f"{index}_{model}_{impl}.npy")
             result = worker.run_in_subprocess("train", cpus=slot, impl=impl, model=model, minutes=args.minutes,
-                                              samples=args.samples, out=out, dataset=args.dataset, config=config)
+                                              samples=args.samples, out=out, dataset=args.dataset, config=config,
+                                              seed=args.seed)
             result.update(side=label, cpus=len(slot) if slot else len(cpus))
             print(json.dumps(result), flush=True)
             return result
@@ -100,18 +107,20 @@ def run_all(runs, args, tmp):
 
 
 def print_preset_ratios(rows):
-    """Issue 8's target per model: the preset's FD over each article-recipe run's (at most 0.25)."""
+    """Issue 8's target per model: the FD of the preset (and of any --also_configs run) over each
+    article-recipe run's FD (at most 0.25)."""
     by_side = {(r["model"], r["side"]): r["frechet_distance"] for r in rows}
-    models = sorted({model for model, side in by_side if side == "preset"})
-    if not models:
+    candidates = [(model, side) for model, side in by_side
+                  if side not in ("torch", "article", "-") and ((model, "article") in by_side or (model, "torch") in by_side)]
+    if not candidates:
         return
-    print("\n| model | preset FD | article FD, keras_gans | article FD, PyTorch | preset / article (keras_gans, PyTorch) |")
-    print("| --- | --- | --- | --- | --- |")
-    for model in models:
-        preset = by_side[(model, "preset")]
+    print("\n| model | run | FD | article FD, keras_gans | article FD, PyTorch | FD / article (keras_gans, PyTorch) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for model, side in candidates:
+        fd = by_side[(model, side)]
         article, torch = by_side.get((model, "article")), by_side.get((model, "torch"))
-        ratios = ", ".join("-" if x is None else f"{preset / x:.3f}" for x in (article, torch))
-        print(f"| {model} | {preset:.2f} | {'-' if article is None else f'{article:.2f}'} | "
+        ratios = ", ".join("-" if x is None else f"{fd / x:.3f}" for x in (article, torch))
+        print(f"| {model} | {side} | {fd:.2f} | {'-' if article is None else f'{article:.2f}'} | "
               f"{'-' if torch is None else f'{torch:.2f}'} | {ratios} |")
 
 
@@ -121,11 +130,15 @@ def main():
     parser.add_argument("--sides", default="torch,article,preset", help="which of " + "; ".join(
         f"{k}: {v}" for k, v in SIDES.items()))
     parser.add_argument("--configs", help="instead of --models/--sides: train.py flags files to compare (tuning)")
+    parser.add_argument("--also_configs", help="with --models/--sides: train.py flags files to train in the same "
+                        "job besides them (e.g. a candidate preset, so its ratio to the article is measured together)")
     parser.add_argument("--minutes", type=float, default=10.0, help="training wall clock per run")
     parser.add_argument("--jobs", type=int, default=1,
                         help="runs side by side, each pinned to its own 1/jobs of the CPUs (default 1: one at a "
                              "time on all of them)")
     parser.add_argument("--samples", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="every run's training seed (weights, noise, data order) and sampling seed")
     parser.add_argument("--dataset", default=DATASET)
     parser.add_argument("--output")
     args = parser.parse_args()
