@@ -3,13 +3,17 @@
 Flags left unset take the reference article's value for the chosen model.
 """
 
+import dataclasses
 import errno
 import os
 import sys
+import typing
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
 
 from absl import app, flags  # noqa: E402
+
+from keras_gans.config import TrainConfig  # noqa: E402  (imports TensorFlow, so after the log level)
 
 FLAGS = flags.FLAGS
 
@@ -20,11 +24,6 @@ def _define_flags():
     Defined here, not in keras_gans.config, because absl shows a module's own
     flags in `--help`: they must belong to train.py.
     """
-    import dataclasses
-    import typing
-
-    from keras_gans.config import TrainConfig
-
     define = {int: flags.DEFINE_integer, float: flags.DEFINE_float, bool: flags.DEFINE_boolean,
               str: flags.DEFINE_string}
     for field in dataclasses.fields(TrainConfig):
@@ -42,10 +41,7 @@ _define_flags()
 
 
 def config_from_flags():
-    import dataclasses
-
-    from keras_gans.config import TrainConfig
-
+    """The TrainConfig of the parsed flags."""
     return TrainConfig(**{field.name: FLAGS[field.name].value for field in dataclasses.fields(TrainConfig)})
 
 
