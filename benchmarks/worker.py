@@ -96,31 +96,27 @@ class Ours:
     def __init__(self, model_name, source, seed=0, jit_compile=None, precision="auto", config=None):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         sys.path.insert(0, REPO)
-        import keras
+        import dataclasses
 
-        from keras_gans import data, train_lib
-        from keras_gans import precision as precision_lib
+        from keras_gans import data
+        from keras_gans.config import TrainConfig
+        from keras_gans.training.run import build
 
         if config is None:
-            settings = train_lib.TrainConfig(model=model_name, seed=seed)
+            settings = TrainConfig(model=model_name, seed=seed)
         else:
             settings = load_flagfile(config)
             if settings.model != model_name:
                 raise SystemExit(f"{config} trains --model={settings.model}, not {model_name}")
             settings.seed = seed
-        keras.utils.set_random_seed(seed)
         # The package defaults, what a train.py user gets: precision "auto"
         # (mixed_bfloat16 on CPUs with native bfloat16), and jit_compile None
-        # (XLA unless bfloat16 on a CPU).
-        if precision == "auto":
-            precision = settings.precision
-        if jit_compile is None:
-            jit_compile = settings.jit_compile
-        with precision_lib.policy(precision):
-            self.model = train_lib.build_model(settings, source.image_shape)
-            d_optimizer, g_optimizer = train_lib.build_optimizers(self.model, settings)
-            self.model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer,
-                               **({} if jit_compile is None else {"jit_compile": jit_compile}))
+        # (XLA unless bfloat16 on a CPU). Built (and seeded) as train.py builds it.
+        if precision != "auto":
+            settings = dataclasses.replace(settings, precision=precision)
+        if jit_compile is not None:
+            settings = dataclasses.replace(settings, jit_compile=jit_compile)
+        self.model = build(settings, source.image_shape)
         self.batch_size = settings.resolved_batch_size()
         self.n_critic = self.model.n_critic
         source = data.ImageSource(source.name, source.images)

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from keras_gans.checkpoints import StepCallback
+from keras_gans.callbacks.step import StepCallback
 from keras_gans.errors import UserError
 
 logger = logging.getLogger("keras_gans")
@@ -65,6 +65,17 @@ def _diverged(what, step, details=""):
     )
 
 
+def _is_wasserstein(model):
+    """A critic's loss near zero is no failure; models say their loss kind (`loss_kind`),
+    older ones are recognised by class."""
+    kind = getattr(model, "loss_kind", None)
+    if kind is not None:
+        return kind == "wasserstein"
+    from keras_gans.models.wgan import WGAN
+
+    return isinstance(model, WGAN)
+
+
 class HealthMonitor(StepCallback):
     """Stops on NaN/Inf, warns about a discriminator stuck near zero loss and about collapse.
 
@@ -92,9 +103,7 @@ class HealthMonitor(StepCallback):
         self._previous = None  # (step in epoch, running mean of d_loss)
 
     def on_train_begin(self, logs=None):
-        from keras_gans.models.wgan import WGAN
-
-        self.check_d_loss = not isinstance(self.model, WGAN)
+        self.check_d_loss = not _is_wasserstein(self.model)
 
     def on_epoch_begin(self, epoch, logs=None):
         super().on_epoch_begin(epoch, logs)

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 
 from keras_gans import images as image_utils
-from keras_gans.checkpoints import StepCallback
+from keras_gans.callbacks.step import StepCallback
 
 
 def learning_rate(optimizer):

@@ -7,7 +7,7 @@
       noise, and writes the largest weight difference per model to OUT.json.
 
   TF_CONFIG=... python tests/_distribute_worker.py worker OUTPUT_DIR WEIGHTS.npz
-      One worker of a MultiWorkerMirroredStrategy run through train_lib.run;
+      One worker of a MultiWorkerMirroredStrategy run through keras_gans.training.run.run;
       saves its final weights to WEIGHTS.npz.
 """
 
@@ -94,15 +94,16 @@ def mirrored(out_path):
 
 
 def worker(output_dir, weights_path):
-    from keras_gans import train_lib
+    from keras_gans.config import TrainConfig
+    from keras_gans.training.run import run
 
     settings = dict(
         model="dcgan", width=8, latent_dim=8, epochs=1, batch_size=8, steps_per_epoch=2, max_images=64,
         strategy="multi_worker", output_dir=output_dir, grid_images=4, verbose=0, tensorboard=False,
     )
-    fields = {field.name for field in dataclasses.fields(train_lib.TrainConfig)}
-    config = train_lib.TrainConfig(**{k: v for k, v in settings.items() if k in fields})
-    result = train_lib.run(config)
+    fields = {field.name for field in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in settings.items() if k in fields})
+    result = run(config)
     np.savez(weights_path, *result.model.get_weights())
 
 

@@ -1,4 +1,4 @@
-"""Shared test helpers: quiet TensorFlow, locate ../shared/data, tiny datasets."""
+"""Shared test helpers: quiet TensorFlow, locate ../shared/data, tiny datasets, configs and models."""
 
 import os
 
@@ -30,3 +30,33 @@ def shared_data():
 def random_images(count, shape=(28, 28, 1), seed=0):
     """float32 images uniformly in [-1, 1]."""
     return np.random.default_rng(seed).uniform(-1, 1, (count, *shape)).astype("float32")
+
+
+def subprocess_env(**extra):
+    """The environment of a test's subprocess: this checkout's keras_gans first on the path
+    (not an installed copy), quiet TensorFlow."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO_ROOT, os.environ.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+# A run small enough for a unit test: 128 sample images, 8-wide networks, one epoch, nothing exported.
+TINY_SETTINGS = dict(dataset="sample", max_images=128, width=8, latent_dim=8, batch_size=16, epochs=1,
+                     verbose=0, export=False)
+
+
+def tiny_config(output_dir, **overrides):
+    """A TrainConfig of TINY_SETTINGS writing into `output_dir`, with `overrides`."""
+    from keras_gans.config import TrainConfig
+
+    return TrainConfig(**{**TINY_SETTINGS, "output_dir": str(output_dir), **overrides})
+
+
+def tiny_model(width=8, latent_dim=16):
+    """A compiled 28x28 DCGAN with tiny networks, no XLA."""
+    from keras_gans.models import MODELS
+
+    model = MODELS["dcgan"](image_shape=(28, 28, 1), width=width, latent_dim=latent_dim, seed=0)
+    model.compile(jit_compile=False)
+    return model

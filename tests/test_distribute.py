@@ -52,6 +52,7 @@ def mirrored_results(tmp_path_factory):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MODELS + ("dcgan_ema",))
 def test_mirrored_training_matches_one_device(mirrored_results, name):
     """Two replicas, same global batches and noise: the same weights as one device (WGAN-GP's penalty included)."""
@@ -68,8 +69,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_multi_worker_two_processes_on_localhost(tmp_path):
-    """Two MultiWorkerMirroredStrategy workers through train_lib.run: both finish with the same
+    """Two MultiWorkerMirroredStrategy workers through training.run.run: both finish with the same
     weights, and only the chief (worker 0) wrote artefacts."""
     ports = [_free_port(), _free_port()]
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
@@ -107,6 +109,7 @@ def test_multi_worker_two_processes_on_localhost(tmp_path):
     assert not list((tmp_path / "tmp1").iterdir())  # ...and removed its scratch folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "flags, expected",
     [

@@ -7,7 +7,12 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gans import checkpoints, health, train_lib
+from keras_gans import health
+from keras_gans.config import TrainConfig
+from keras_gans.callbacks.checkpointer import Checkpointer
+from keras_gans.training.checkpoint import CheckpointManager, read_checkpoint
+from keras_gans.training.run import run
+from conftest import tiny_model
 
 
 def tiny_config(output_dir, **overrides):
@@ -17,7 +22,7 @@ def tiny_config(output_dir, **overrides):
         output_dir=str(output_dir),
     )
     settings.update(overrides)
-    return train_lib.TrainConfig(**settings)
+    return TrainConfig(**settings)
 
 
 class Poison(keras.callbacks.Callback):
@@ -35,11 +40,11 @@ class Poison(keras.callbacks.Callback):
 
 def test_nan_stops_training_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
     with pytest.raises(health.TrainingDivergedError, match=r"d_loss is nan at step 4\b"):
-        train_lib.run(tiny_config(tmp_path), extra_callbacks=[Poison(step=3)])
-    manager = checkpoints.CheckpointManager(os.path.join(tmp_path, "checkpoints"))
+        run(tiny_config(tmp_path), extra_callbacks=[Poison(step=3)])
+    manager = CheckpointManager(os.path.join(tmp_path, "checkpoints"))
     # Step 2 was saved; step 4 (first NaN loss) and the epoch end were not.
     assert [os.path.basename(p) for p in manager.checkpoints()] == ["ckpt-00000002.npz"]
-    meta, arrays = checkpoints.read_checkpoint(manager.checkpoints()[0])
+    meta, arrays = read_checkpoint(manager.checkpoints()[0])
     assert meta["global_step"] == 2
     assert all(np.all(np.isfinite(value)) for value in arrays.values())
     assert not os.path.exists(os.path.join(tmp_path, "model.keras"))
@@ -47,13 +52,10 @@ def test_nan_stops_training_naming_the_step_and_keeps_the_last_good_checkpoint(t
 
 def test_nan_weight_is_never_checkpointed(tmp_path):
     # Even with the health checks off, a checkpoint refuses non-finite state.
-    from keras_gans.models import MODELS
-
-    model = MODELS["dcgan"](image_shape=(28, 28, 1), width=8, latent_dim=16)
-    model.compile(jit_compile=False)
+    model = tiny_model()
     kernel = model.generator.trainable_variables[0]
     kernel.assign(np.where(np.arange(kernel.shape[-1]) == 1, np.inf, 0.0) * np.ones(kernel.shape, np.float32))
-    checkpointer = checkpoints.Checkpointer(checkpoints.CheckpointManager(str(tmp_path)), steps_per_epoch=10)
+    checkpointer = Checkpointer(CheckpointManager(str(tmp_path)), steps_per_epoch=10)
     checkpointer.set_model(model)
     with pytest.raises(health.TrainingDivergedError, match=f"weight {kernel.path} holds NaN or Inf at step 4"):
         checkpointer.save(4, 0, 4, {"d_loss": 0.3})
@@ -75,7 +77,7 @@ def health_warnings(caplog):
 def test_collapsed_generator_warns(tmp_path, caplog):
     # (tests/test_monitoring.py checks that a healthy run gives no warning.)
     with caplog.at_level(logging.WARNING, logger="keras_gans"):
-        train_lib.run(tiny_config(tmp_path, tensorboard=True, log_every=0), extra_callbacks=[Collapse()])
+        run(tiny_config(tmp_path, tensorboard=True, log_every=0), extra_callbacks=[Collapse()])
     warnings = health_warnings(caplog)
     assert len(warnings) == 1 and "generator collapse at epoch 1" in warnings[0], warnings
 
@@ -138,3 +140,21 @@ def test_inf_in_logs_stops_with_the_step():
     monitor.on_epoch_begin(2)  # resumed at step 23: batch 0 of this fit is global step 24
     with pytest.raises(health.TrainingDivergedError, match=r"g_loss is inf at step 24;.*--restart"):
         monitor.on_train_batch_end(0, {"d_loss": 0.5, "g_loss": float("inf")})
+
+
+def test_d_loss_watch_follows_the_models_loss_kind():
+    """A Wasserstein critic's loss near zero is no failure: `loss_kind` says so, or (models without
+    the attribute) the WGAN class."""
+    from keras_gans.models import MODELS
+
+    def watches(model):
+        monitor = health.HealthMonitor(steps_per_epoch=10)
+        monitor.set_model(model)
+        monitor.on_train_begin()
+        return monitor.check_d_loss
+
+    wgan, dcgan = MODELS["wgan"](width=8), tiny_model()
+    assert not watches(wgan) and watches(dcgan)
+    dcgan.loss_kind = "wasserstein"
+    wgan.loss_kind = "hinge"
+    assert not watches(dcgan) and watches(wgan)

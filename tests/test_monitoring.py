@@ -6,7 +6,8 @@ import numpy as np
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.util import tensor_util
 
-from keras_gans import train_lib
+from keras_gans.config import TrainConfig
+from keras_gans.training.run import run
 
 
 def read_events(log_dir):
@@ -20,13 +21,13 @@ def scalar_values(events, tag):
 
 
 def test_tensorboard_holds_losses_d_outputs_grad_norms_wasserstein_gp_lrs_and_grids(tmp_path, caplog):
-    config = train_lib.TrainConfig(
+    config = TrainConfig(
         model="wgan_gp", width=8, latent_dim=16, batch_size=4, n_critic=2, max_images=64, epochs=2,
         steps_per_epoch=3, g_lr=3e-4, log_every=2, export=False, verbose=0, grid_images=4, jit_compile=False,
         output_dir=str(tmp_path),
     )
     with caplog.at_level(logging.WARNING, logger="keras_gans"):
-        result = train_lib.run(config)
+        result = run(config)
     # A healthy run: no health warning, in the log or in TensorBoard.
     assert [r.getMessage() for r in caplog.records if r.name == "keras_gans"] == []
     events = read_events(tmp_path / "tensorboard")

@@ -1,8 +1,7 @@
-"""Checkpoints and exact resume: kill -9 mid-epoch, restart, same weights; the guard rails."""
+"""training.resume: kill -9 mid-epoch, resume, same weights; which runs may be resumed; the resume line."""
 
 import glob
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -12,11 +11,14 @@ import time
 import numpy as np
 import pytest
 
-from keras_gans import checkpoints, data, train_lib
+from keras_gans import data
+from keras_gans.config import TrainConfig
 from keras_gans.errors import UserError
-from keras_gans.models import MODELS
-
-from conftest import REPO_ROOT
+from keras_gans.training import resume as resume_lib
+from keras_gans.training.checkpoint import CheckpointManager
+from keras_gans.training.run import write_run_info
+from keras_gans.training.validate import validate
+from conftest import REPO_ROOT, subprocess_env
 
 STEPS_PER_EPOCH = 25
 
@@ -31,12 +33,13 @@ def train_command(output_dir, model, jit_compile, extra=()):
 
 
 def _env():
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO_ROOT)
+    return subprocess_env(TF_CPP_MIN_LOG_LEVEL="3")
 
 
 # Without XLA to keep the test cheap (an XLA compile costs ~6 s per process);
 # with --jit_compile=true both models were checked bit-for-bit the same way.
 # DCGAN with generator averaging: the average is training state too, and must resume exactly.
+@pytest.mark.slow
 @pytest.mark.parametrize("model,jit_compile,extra", [("dcgan", False, ["--ema_decay=0.9"]), ("wgan_gp", False, [])])
 def test_killed_run_resumes_bit_for_bit(tmp_path, model, jit_compile, extra):
     reference_dir, run_dir = str(tmp_path / "reference"), str(tmp_path / "run")
@@ -56,7 +59,7 @@ def test_killed_run_resumes_bit_for_bit(tmp_path, model, jit_compile, extra):
         time.sleep(0.01)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    killed_at = checkpoints.CheckpointManager(os.path.join(run_dir, "checkpoints")).checkpoints()
+    killed_at = CheckpointManager(os.path.join(run_dir, "checkpoints")).checkpoints()
     assert killed_at and not os.path.exists(os.path.join(run_dir, "model.keras")), "the kill came too late"
 
     resumed = subprocess.run(
@@ -99,95 +102,53 @@ def test_stream_starts_at_any_batch():
         assert batches(start, 8 - start) == stream[start:]
 
 
-def tiny_model():
-    model = MODELS["dcgan"](image_shape=(28, 28, 1), width=8, latent_dim=16, seed=0)
-    model.compile(jit_compile=False)
-    return model
-
-
-def test_truncated_latest_checkpoint_falls_back_to_previous(tmp_path, caplog):
-    model = tiny_model()
-    manager = checkpoints.CheckpointManager(str(tmp_path / "checkpoints"), keep=3)
-    kernel = model.generator.trainable_variables[0]
-    first = np.full(kernel.shape, 0.5, np.float32)
-    kernel.assign(first)
-    manager.save(model, {"global_step": 10, "epoch": 0, "step_in_epoch": 10, "history": {}})
-    kernel.assign(np.full(kernel.shape, 2.0, np.float32))
-    latest = manager.save(model, {"global_step": 20, "epoch": 1, "step_in_epoch": 0, "history": {"d_loss": [1.5]}})
-    with open(latest, "r+b") as f:
-        f.truncate(os.path.getsize(latest) // 2)
-    kernel.assign(np.zeros(kernel.shape, np.float32))
-
-    with caplog.at_level(logging.WARNING, logger="keras_gans"):
-        meta, path = checkpoints.CheckpointManager(str(tmp_path / "checkpoints")).restore_latest(model)
-    assert meta["global_step"] == 10 and path.endswith("ckpt-00000010.npz")
-    np.testing.assert_array_equal(kernel.numpy(), first)
-    assert any(latest in record.getMessage() and "falling back" in record.getMessage() for record in caplog.records)
-
-
-def test_no_readable_checkpoint_is_a_clear_error(tmp_path):
-    directory = tmp_path / "checkpoints"
-    directory.mkdir()
-    (directory / "ckpt-00000005.npz").write_bytes(b"not a zip file")
-    (directory / "ckpt-00000006.npz.tmp").write_bytes(b"half written")  # a kill during a save
-    manager = checkpoints.CheckpointManager(str(directory))
-    assert [os.path.basename(p) for p in manager.checkpoints()] == ["ckpt-00000005.npz"]
-    with pytest.raises(UserError, match="--restart"):
-        manager.restore_latest(tiny_model())
-
-
-def test_keeps_only_the_last_k(tmp_path):
-    model = tiny_model()
-    manager = checkpoints.CheckpointManager(str(tmp_path), keep=2)
-    for step in (3, 6, 9, 12):
-        manager.save(model, {"global_step": step, "epoch": 0, "step_in_epoch": step, "history": {}})
-    assert sorted(os.listdir(tmp_path)) == ["ckpt-00000009.npz", "ckpt-00000012.npz"]
-
-
-def test_checkpoint_of_another_model_is_refused(tmp_path):
-    manager = checkpoints.CheckpointManager(str(tmp_path))
-    manager.save(tiny_model(), {"global_step": 1, "epoch": 0, "step_in_epoch": 1, "history": {}})
-    other = MODELS["dcgan"](image_shape=(28, 28, 1), width=16, latent_dim=16, seed=0)
-    other.compile(jit_compile=False)
-    with pytest.raises(UserError, match="shape"):
-        manager.restore_latest(other)
-
-
 def test_changed_hyperparameter_is_refused(tmp_path):
-    config = train_lib.TrainConfig(width=8, output_dir=str(tmp_path))
-    train_lib.write_run_info(config, str(tmp_path))
-    train_lib.validate(train_lib.TrainConfig(width=8, epochs=9, verbose=0, output_dir=str(tmp_path)))  # fine
+    config = TrainConfig(width=8, output_dir=str(tmp_path))
+    write_run_info(config, str(tmp_path))
+    # Every resumable setting may change.
+    resumable = dict(epochs=9, verbose=0, quality_metric="kid", tensorboard=False, checkpoint_every=7)
+    assert set(resumable) <= resume_lib.RUN_CONTROL_FIELDS
+    validate(TrainConfig(width=8, output_dir=str(tmp_path), **resumable))
     with pytest.raises(UserError) as error:
-        train_lib.validate(train_lib.TrainConfig(width=16, d_lr=1e-3, output_dir=str(tmp_path)))
+        validate(TrainConfig(width=16, d_lr=1e-3, output_dir=str(tmp_path)))
     message = str(error.value)
     assert "--width=8 there, 16 now" in message and "--d_lr=None there, 0.001 now" in message
     assert "--restart" in message and "\n" not in message
-    train_lib.validate(train_lib.TrainConfig(width=16, restart=True, output_dir=str(tmp_path)))
+    validate(TrainConfig(width=16, restart=True, output_dir=str(tmp_path)))
 
 
-def test_restart_removes_the_previous_runs_outputs(tmp_path, capsys):
-    for name in ("checkpoints", "tensorboard", "samples"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "file").write_text("x")
-    (tmp_path / "history.json").write_text("{}")
-    (tmp_path / "notes.txt").write_text("mine")
-    checkpoints.prepare_output_dir(train_lib.TrainConfig(restart=True, output_dir=str(tmp_path)))
-    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
-    assert "restart: removed" in capsys.readouterr().out
+@pytest.mark.parametrize(
+    "global_step, expected",
+    [(12, "epoch 2/3, step 2/10 (12 steps done)"), (30, "all 3 epochs already trained (30 steps)")],
+)
+def test_describe_resume(global_step, expected):
+    line = resume_lib.describe_resume({"global_step": global_step}, "x/ckpt.npz", epochs=3, steps_per_epoch=10)
+    assert line.startswith("resuming from x/ckpt.npz: ") and line.endswith(expected)
 
 
-def test_unwritable_output_dir_is_a_clear_error(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    with pytest.raises(UserError, match="cannot write to --output_dir"):
-        checkpoints.prepare_output_dir(train_lib.TrainConfig(output_dir=str(blocker / "run")))
-    with pytest.raises(UserError, match="cannot write checkpoint"):
-        checkpoints.write_checkpoint(str(blocker / "ckpt-00000001.npz"), tiny_model(), {"global_step": 1})
+class FakeModel:
+    """Records the fit calls resumable_fit makes."""
+
+    stop_training = False
+
+    def __init__(self):
+        self.calls = []
+
+    def fit(self, dataset, initial_epoch, epochs, steps_per_epoch, **kwargs):
+        self.calls.append((dataset, initial_epoch, epochs, steps_per_epoch))
 
 
-def test_resume_with_another_epoch_length_is_refused(tmp_path):
-    manager = checkpoints.CheckpointManager(str(tmp_path))
-    resume = {"global_step": 12, "epoch": 1, "step_in_epoch": 2, "steps_per_epoch": 10, "history": {}}
-    checkpoints.Checkpointer(manager, steps_per_epoch=10, resume=resume)  # the same length: fine
-    with pytest.raises(UserError, match="10 steps per epoch, this run has 9 .*--restart"):
-        checkpoints.Checkpointer(manager, steps_per_epoch=9, resume=resume)
+@pytest.mark.parametrize(
+    "start_step, expected",
+    [
+        (0, [(0, 0, 3, 10)]),
+        (12, [(12, 1, 2, 8), (20, 2, 3, 10)]),  # the rest of epoch 2, then epoch 3
+        (20, [(20, 2, 3, 10)]),
+        (30, []),
+    ],
+)
+def test_resumable_fit_finishes_the_interrupted_epoch_first(start_step, expected):
+    model = FakeModel()
+    calls = resume_lib.resumable_fit(model, lambda start_batch: start_batch, epochs=3, steps_per_epoch=10,
+                                     start_step=start_step)
+    assert model.calls == expected and calls == len(expected)

@@ -1,0 +1,89 @@
+"""Checkpointer: the callback that saves a run's checkpoints as it trains."""
+
+from keras_gans import distribute
+from keras_gans import health
+from keras_gans.callbacks.step import StepCallback
+from keras_gans.errors import UserError
+from keras_gans.training.checkpoint import to_numpy, training_variables
+
+
+class Checkpointer(StepCallback):
+    """Saves a checkpoint every `every` steps and at the end of every epoch.
+
+    Put it after the callbacks that write an epoch's files (sample grids,
+    history): the epoch-end checkpoint then says "this epoch is done" only
+    once they are written. Non-finite state is never saved.
+
+    Args:
+        manager: a `keras_gans.training.checkpoint.CheckpointManager`.
+        steps_per_epoch: train steps in one epoch.
+        every: save every this many global steps; 0 saves at epoch ends only.
+        resume: the meta of the checkpoint training resumes from, or None.
+        history: the run's `LossHistory` callback (placed before this one), whose
+            completed epochs each checkpoint records; None records none.
+    """
+
+    def __init__(self, manager, steps_per_epoch, every=0, resume=None, history=None):
+        super().__init__(steps_per_epoch, start_step=(resume or {}).get("global_step", 0))
+        saved = (resume or {}).get("steps_per_epoch", self.steps_per_epoch)
+        if saved != self.steps_per_epoch:
+            raise UserError(
+                f"the checkpoint in {manager.directory} was written with {saved} steps per epoch, this run has "
+                f"{self.steps_per_epoch} (has the dataset changed size?): restore the data or pass --restart"
+            )
+        self.manager = manager
+        self.every = int(every)
+        self.resume = resume
+        self.history = history
+        # The history of the epochs completed before the current one: what a
+        # checkpoint taken inside an epoch (or at an early stop) records.
+        self._completed = self._history_now()
+        self.last_saved = self.start_step
+        self.last_path = None
+
+    def _history_now(self):
+        return {k: list(v) for k, v in (self.history.history if self.history is not None else {}).items()}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
+        self._completed = self._history_now()
+        resume = self.resume
+        if resume and resume["global_step"] == self._epoch_base and resume["global_step"] % self.steps_per_epoch:
+            # fit has just reset the trackers; give them back the sums of the
+            # steps this epoch ran before the interruption.
+            for variable, value in zip(self.model.metrics_variables, resume["metrics_values"]):
+                variable.assign(value)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.last_step = self.global_step(batch)
+        in_epoch = step - self.epoch * self.steps_per_epoch
+        if self.every and step // self.every > self.last_saved // self.every and in_epoch < self.steps_per_epoch:
+            self.save(step, self.epoch, in_epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        end = (epoch + 1) * self.steps_per_epoch
+        if getattr(self, "last_step", end) < end:
+            # Stopped early by another callback: the epoch is not done.
+            self.save(self.last_step, epoch, self.last_step - epoch * self.steps_per_epoch, logs)
+            return
+        # The history callback, earlier in the list, has added this epoch's logs.
+        self._completed = self._history_now()
+        self.save(end, epoch + 1, 0, logs)
+
+    def save(self, step, epoch, in_epoch, logs):
+        health.check_finite(self.model, logs, step)
+        self.last_saved = step
+        if not distribute.is_chief():
+            # Under MultiWorkerMirroredStrategy reading the metrics' SyncOnRead
+            # sums is a cross-worker collective: every worker must read the same
+            # variables in the same order as the chief does, or the chief hangs
+            # or fails ("Collective ops is aborted"). Only the chief writes.
+            for variables in training_variables(self.model).values():
+                for variable in variables:
+                    to_numpy(variable)
+            return
+        meta = {
+            "global_step": int(step), "epoch": int(epoch), "step_in_epoch": int(in_epoch),
+            "steps_per_epoch": self.steps_per_epoch, "history": self._completed,
+        }
+        self.last_path = self.manager.save(self.model, meta)

@@ -1,0 +1,50 @@
+"""SampleGrids: a fixed-latent and a random sample grid every epoch, and their GIF."""
+
+import os
+
+import keras
+
+from keras_gans import images as image_utils
+
+
+class SampleGrids(keras.callbacks.Callback):
+    """Every epoch, writes a grid from a fixed latent batch and one from fresh noise;
+    at the end of training, a GIF of the fixed-latent grids.
+
+    Files: `{output_dir}/fixed_epoch_NNN.png`, `random_epoch_NNN.png`, `training.gif`.
+
+    Args:
+        output_dir: folder for the pictures (created).
+        num_images: images per grid (25 gives the article's 5x5).
+        seed: seed of the fixed latent batch.
+        scale: pixel upscaling of the saved grids, for easier viewing.
+    """
+
+    def __init__(self, output_dir, num_images=25, seed=1234, scale=2):
+        super().__init__()
+        self.output_dir = output_dir
+        self.num_images = num_images
+        self.seed = seed
+        self.scale = scale
+        self.epoch = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.output_dir, exist_ok=True)
+        self.epoch = epoch + 1
+        image_utils.save_grid(self.model.generate(self.num_images, seed=self.seed), self.fixed_path(self.epoch), self.scale)
+        image_utils.save_grid(self.model.generate(self.num_images), self.path(f"random_epoch_{self.epoch:03d}.png"), self.scale)
+        self.write_gif()
+
+    def on_train_end(self, logs=None):
+        self.write_gif()
+
+    def path(self, name):
+        return os.path.join(self.output_dir, name)
+
+    def fixed_path(self, epoch):
+        return self.path(f"fixed_epoch_{epoch:03d}.png")
+
+    def write_gif(self):
+        frames = [self.fixed_path(e) for e in range(1, self.epoch + 1) if os.path.exists(self.fixed_path(e))]
+        if frames:
+            image_utils.save_gif(frames, self.path("training.gif"))

@@ -1,0 +1,269 @@
+"""run(config): data -> networks -> model -> fit -> artefacts. `train.py` is a thin flag layer over this.
+
+`run` is four steps, each a function of its own: `build` (the compiled model;
+the benchmarks build through it too), `make_callbacks` (the writers and
+checks of a run), `resumable_fit` (keras_gans.training.resume) and `save`.
+"""
+
+import dataclasses
+import platform
+from typing import Optional
+
+import keras
+
+from keras_gans import data as data_lib
+from keras_gans import distribute
+from keras_gans import export as export_lib
+from keras_gans import features
+from keras_gans import health as health_lib
+from keras_gans import monitoring
+from keras_gans import precision as precision_lib
+from keras_gans.callbacks import LossHistory, SampleGrids
+from keras_gans.callbacks.checkpointer import Checkpointer
+from keras_gans.errors import UserError
+from keras_gans.models import MODELS
+from keras_gans.quality import QualityMetrics
+from keras_gans.training.checkpoint import CheckpointManager, build_optimizer_slots
+from keras_gans.training.resume import describe_resume, resumable_fit
+from keras_gans.training.run_dir import RunDir
+from keras_gans.training.validate import requested_image_shape, validate
+
+
+@dataclasses.dataclass
+class RunResult:
+    model: keras.Model
+    history: dict
+    output_dir: str
+    export_path: Optional[str]
+
+
+def load_data(config):
+    """The training images of --dataset (an `ImageSource`), checked against the other flags."""
+    source = data_lib.open_source(
+        config.dataset,
+        split=config.split,
+        image_shape=requested_image_shape(config) if config.dataset.startswith("folder:") else None,
+        data_dir=config.data_dir,
+        download=config.download,
+        limit=config.max_images,
+    )
+    if requested_image_shape(config) not in (None, source.image_shape):
+        raise UserError(
+            f"--image_size/--channels ask for {requested_image_shape(config)} but {config.dataset!r} holds "
+            f"{source.image_shape} images; only folder: datasets are resized: drop the two flags"
+        )
+    return source
+
+
+def check_step_fits(config, source):
+    batch_size, n_critic = config.resolved_batch_size(), config.resolved_n_critic()
+    if batch_size * n_critic > len(source):
+        raise UserError(
+            f"one train step needs {batch_size * n_critic} images (batch_size {batch_size} x n_critic "
+            f"{n_critic}) but {config.dataset!r} holds {len(source)}: lower --batch_size"
+        )
+
+
+def build_model(config, image_shape):
+    """The (uncompiled) model of --model with the config's architecture and training settings."""
+    kwargs = dict(
+        image_shape=image_shape,
+        latent_dim=config.latent_dim,
+        width=config.width,
+        n_critic=config.n_critic,
+        instance_noise=config.instance_noise,
+        label_smoothing=config.label_smoothing,
+        ema_decay=config.ema_decay,
+        seed=config.seed,
+    )
+    if config.model == "wgan":
+        kwargs["clip_value"] = config.clip_value
+    if config.model == "wgan_gp":
+        kwargs["gp_weight"] = config.gp_weight
+    try:
+        return MODELS[config.model](**kwargs)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def build_optimizers(model, config):
+    """The model's default optimisers with any --d_lr/--g_lr/--beta_1/--beta_2 overrides."""
+    d_default, g_default = model.default_optimizers()
+
+    def override(optimizer, lr):
+        settings = optimizer.get_config()
+        if lr is not None:
+            settings["learning_rate"] = lr
+        for name in ("beta_1", "beta_2"):
+            value = getattr(config, name)
+            if value is None:
+                continue
+            if name not in settings:
+                raise UserError(
+                    f"--{name} applies to Adam, but {config.model} trains with "
+                    f"{type(optimizer).__name__}: drop --{name}"
+                )
+            settings[name] = value
+        return type(optimizer).from_config(settings)
+
+    return override(d_default, config.d_lr), override(g_default, config.g_lr)
+
+
+def build(config, image_shape, strategy=None):
+    """The compiled model a run trains (seeded; optimiser slots built), under `strategy` (default: none).
+
+    Inside the strategy's scope: variables (weights, both optimisers' slots
+    and step counters, metrics) are created mirrored on every replica, and
+    the optimisers capture the strategy. Under a strategy compile() turns
+    XLA off (keras_gans.models.gan.GAN.compile).
+    """
+    import tensorflow as tf
+
+    strategy = strategy or tf.distribute.get_strategy()
+    keras.utils.set_random_seed(config.seed)
+    compile_options = {} if config.jit_compile is None else {"jit_compile": config.jit_compile}
+    with strategy.scope(), precision_lib.policy(config.precision):
+        model = build_model(config, image_shape)
+        d_optimizer, g_optimizer = build_optimizers(model, config)
+        model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **compile_options)
+        # Their slots too, here: built outside the scope they would not be
+        # mirrored ("Need to be inside with strategy.scope()" under multi-worker).
+        build_optimizer_slots(model)
+    return model
+
+
+def write_run_info(config, run_dir, flags_text=None):
+    """The resolved config, library versions and (from train.py) the flags, saved with the run."""
+    import tensorflow as tf
+
+    from keras_gans import __version__
+
+    run_dir = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
+    run_dir.write_json_atomic(run_dir.config, dataclasses.asdict(config), indent=1, sort_keys=True)
+    versions = {
+        "keras_gans": __version__,
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "python": platform.python_version(),
+    }
+    run_dir.write_json_atomic(run_dir.versions, versions, indent=1)
+    if flags_text is not None:
+        run_dir.write_text_atomic(run_dir.flags, flags_text)
+
+
+def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, quality_extractor=None):
+    """The run's callbacks, in the order they must run, and its LossHistory.
+
+    `run_dir` is the run folder (checkpoints, TensorBoard: chief only);
+    `write_dir` the folder this process writes grids, history and the best
+    generator into (the run folder on the chief, scratch on other workers).
+    """
+    start_step = resume["global_step"] if resume else 0
+    samples = SampleGrids(write_dir.samples, config.grid_images, seed=config.seed)
+    samples.epoch = min(start_step // steps_per_epoch, config.epochs)  # the GIF keeps the earlier epochs' frames
+    history = LossHistory(write_dir, history=resume["history"] if resume else None)
+    tensorboard = None
+    if config.tensorboard and distribute.is_chief():
+        tensorboard = monitoring.TensorBoardMonitor(
+            run_dir.tensorboard, steps_per_epoch, start_step,
+            every=config.log_every, grid_images=config.grid_images, seed=config.seed,
+        )
+    quality = None
+    if quality_extractor is not None:
+        # Before the history and TensorBoard writers: it adds its metric to the epoch's logs.
+        quality = QualityMetrics(
+            source.images, quality_extractor, metric=config.quality_metric, every=config.quality_every,
+            seed=config.seed, best_path=write_dir.best_generator,
+        )
+    health = None
+    if config.health_checks:
+        health = health_lib.HealthMonitor(
+            steps_per_epoch, start_step, d_loss_floor=config.d_loss_floor, d_loss_patience=config.d_loss_patience,
+            diversity_floor=config.diversity_floor, report=tensorboard.report if tensorboard else None,
+        )
+    # Last among the writers: an epoch-end checkpoint means the epoch's files exist.
+    manager = CheckpointManager(run_dir.checkpoints, keep=config.keep_checkpoints)
+    checkpointer = Checkpointer(manager, steps_per_epoch, every=config.checkpoint_every, resume=resume,
+                                history=history)
+    callbacks = [c for c in (health, quality, samples, history, tensorboard, checkpointer) if c is not None]
+    return callbacks, history
+
+
+def save(model, config, write_dir):
+    """Writes model.keras and (with --export) the SavedModel; returns the export's path or None."""
+    model.save(write_dir.model)
+    return export_lib.export_generator(model, write_dir.export) if config.export else None
+
+
+def run(config, flags_text=None, extra_callbacks=()):
+    """Trains one model as `config` says and writes its artefacts into config.output_dir.
+
+    Writes every artefact keras_gans.training.run_dir.RunDir names: sample
+    grids and GIF, history.json, loss.png, config.json, versions.json,
+    flags.txt (from train.py), model.keras, export/<version>/ (SavedModel),
+    checkpoints/ckpt-<step>.npz (the last --keep_checkpoints) and tensorboard/.
+
+    Re-running with the same output_dir and settings resumes from the newest
+    readable checkpoint (one line says so); `config.restart` starts over.
+
+    Raises:
+        UserError: bad settings, or an output_dir holding a run with other settings.
+        keras_gans.health.TrainingDivergedError: a NaN/Inf loss or weight (a UserError).
+    """
+    # Load data.
+    validate(config)
+    # Before any other TensorFlow work: multi-worker collectives are configured at start-up.
+    strategy = distribute.create_strategy(config.strategy, config.tpu)
+    source = load_data(config)
+    # The feature extractor of --quality_metric, found before any training (a
+    # dataset without a trained classifier fails here, with the command to train one).
+    quality_extractor = None
+    if config.quality_metric:
+        quality_extractor = features.get_extractor("classifier", train_images=source.images, spec=config.dataset)
+    check_step_fits(config, source)
+
+    # Construct networks and optimisers.
+    model = build(config, source.image_shape, strategy)
+    batch_size = config.resolved_batch_size()
+    if strategy.num_replicas_in_sync > 1 and batch_size % strategy.num_replicas_in_sync:
+        raise UserError(
+            f"--batch_size={batch_size} is the global batch and must split evenly over the "
+            f"{strategy.num_replicas_in_sync} replicas: use a multiple of {strategy.num_replicas_in_sync}"
+        )
+
+    # Train (resuming exactly where a killed run stopped: keras_gans.training.resume).
+    run_dir = RunDir(config.output_dir)
+    # Only the chief writes into output_dir. Other workers of a multi-worker
+    # run write grids, history, model and export into a private temporary
+    # folder, removed at the end: they still run every writer, so any
+    # collective op a writer triggers happens on all workers, in step.
+    write_dir = run_dir if distribute.is_chief() else RunDir(distribute.worker_scratch_dir())
+    if distribute.is_chief():
+        run_dir.prepare(restart=config.restart)
+    step_images = batch_size * config.resolved_n_critic()
+    steps_per_epoch = config.steps_per_epoch or len(source) // step_images
+    resume, resume_path = CheckpointManager(run_dir.checkpoints, keep=config.keep_checkpoints).restore_latest(model)
+    if resume:
+        print(describe_resume(resume, resume_path, config.epochs, steps_per_epoch))
+    if distribute.is_chief():
+        write_run_info(config, run_dir, flags_text)
+    callbacks, history = make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume,
+                                        quality_extractor)
+    resumable_fit(
+        model,
+        lambda start_batch: data_lib.make_dataset(
+            source, step_images, shuffle=True, seed=config.seed, repeat=True, start_batch=start_batch
+        ),
+        epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch,
+        start_step=resume["global_step"] if resume else 0,
+        callbacks=[*callbacks, *extra_callbacks],
+        verbose=config.verbose,
+    )
+
+    # Save.
+    export_path = save(model, config, write_dir)
+    if write_dir is not run_dir:
+        distribute.remove_scratch_dir(write_dir.root)
+        export_path = None
+    return RunResult(model, history.history, config.output_dir, export_path)
