@@ -1,0 +1,61 @@
+"""One run per folder: the lock refuses a second live process and never outlives a killed one."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from keras_gans.run_lock import RunInProgressError, RunLock
+
+HOLD = textwrap.dedent("""
+    import sys, time
+    from keras_gans.run_lock import RunLock
+    lock = RunLock(sys.argv[1]).acquire()
+    print("locked", flush=True)
+    time.sleep(60)
+""")
+
+
+def _holder(folder):
+    """A separate process that takes the lock and keeps it until killed."""
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True, env=env)
+    assert process.stdout.readline().strip() == "locked"
+    return process
+
+
+def test_second_process_is_refused_with_the_holder_named(tmp_path):
+    holder = _holder(tmp_path)
+    try:
+        with pytest.raises(RunInProgressError) as error:
+            RunLock(str(tmp_path)).acquire()
+        message = str(error.value)
+        assert "\n" not in message
+        assert f"PID {holder.pid}" in message and "in use by another run" in message
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lock_of_a_killed_process_does_not_block(tmp_path):
+    holder = _holder(tmp_path)
+    holder.kill()  # SIGKILL: no clean-up code runs
+    holder.wait()
+    with RunLock(str(tmp_path)) as lock:
+        assert lock.held
+        info = json.loads(open(os.path.join(tmp_path, ".lock")).read())
+        assert info["pid"] == os.getpid()
+
+
+def test_release_lets_the_next_run_in_and_creates_the_folder(tmp_path):
+    folder = tmp_path / "new" / "run"
+    first = RunLock(str(folder)).acquire()
+    assert folder.is_dir()
+    with pytest.raises(RunInProgressError):
+        RunLock(str(folder)).acquire()  # same process, another open file: flock still refuses
+    first.release()
+    assert not first.held
+    RunLock(str(folder)).acquire().release()
