@@ -61,8 +61,18 @@ def main(argv):
     from keras_gans.errors import UserError
     from keras_gans.training.run import run
 
+    from keras_gans.preemption import TrainingInterrupted
+
     try:
         result = run(config_from_flags(), flags_text=FLAGS.flags_into_string())
+    except TrainingInterrupted as stopped:
+        # SIGTERM (pre-emption) or Ctrl-C: the step reached is checkpointed.
+        print(stopped, file=sys.stderr)
+        return stopped.exit_code
+    except KeyboardInterrupt:
+        # Ctrl-C outside training (start-up, before the signal handlers are in place).
+        print("stopped by SIGINT before training started: nothing to save", file=sys.stderr)
+        return 130
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

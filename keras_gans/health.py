@@ -60,7 +60,7 @@ def _finite(value):
 
 def _diverged(what, step, details=""):
     return TrainingDivergedError(
-        f"training diverged: {what} at step {step}{details}; stopped, the last good checkpoint is kept. "
+        f"training diverged: {what} at step {step}{details}; stopped without checkpointing it (earlier checkpoints, if any, are kept). "
         "Lower --d_lr/--g_lr (or check the data) and start over with --restart"
     )
 

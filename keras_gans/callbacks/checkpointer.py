@@ -4,6 +4,7 @@ from keras_gans import distribute
 from keras_gans import health
 from keras_gans.callbacks.step import StepCallback
 from keras_gans.errors import UserError
+from keras_gans.preemption import TrainingInterrupted
 from keras_gans.training.checkpoint import to_numpy, training_variables
 
 
@@ -21,9 +22,14 @@ class Checkpointer(StepCallback):
         resume: the meta of the checkpoint training resumes from, or None.
         history: the run's `LossHistory` callback (placed before this one), whose
             completed epochs each checkpoint records; None records none.
+        stop: a `keras_gans.preemption.SignalStop`, or None. Once it has caught a
+            SIGTERM/SIGINT, the step that is running is checkpointed and
+            `TrainingInterrupted` is raised out of `fit`. A signal during an epoch's
+            last step lets that epoch's writers finish first, so the epoch's grids
+            and history entry are written, as in a run left alone.
     """
 
-    def __init__(self, manager, steps_per_epoch, every=0, resume=None, history=None):
+    def __init__(self, manager, steps_per_epoch, every=0, resume=None, history=None, stop=None):
         super().__init__(steps_per_epoch, start_step=(resume or {}).get("global_step", 0))
         saved = (resume or {}).get("steps_per_epoch", self.steps_per_epoch)
         if saved != self.steps_per_epoch:
@@ -40,6 +46,7 @@ class Checkpointer(StepCallback):
         self._completed = self._history_now()
         self.last_saved = self.start_step
         self.last_path = None
+        self.stop = stop
 
     def _history_now(self):
         return {k: list(v) for k, v in (self.history.history if self.history is not None else {}).items()}
@@ -59,6 +66,8 @@ class Checkpointer(StepCallback):
         in_epoch = step - self.epoch * self.steps_per_epoch
         if self.every and step // self.every > self.last_saved // self.every and in_epoch < self.steps_per_epoch:
             self.save(step, self.epoch, in_epoch, logs)
+        if in_epoch < self.steps_per_epoch:
+            self._stop_if_signalled(step, self.epoch, in_epoch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
         end = (epoch + 1) * self.steps_per_epoch
@@ -69,6 +78,18 @@ class Checkpointer(StepCallback):
         # The history callback, earlier in the list, has added this epoch's logs.
         self._completed = self._history_now()
         self.save(end, epoch + 1, 0, logs)
+        self._stop_if_signalled(end, epoch + 1, 0, logs)
+
+    def _stop_if_signalled(self, step, epoch, in_epoch, logs):
+        if self.stop is None or self.stop.requested is None:
+            return
+        if self.last_saved != step:
+            self.save(step, epoch, in_epoch, logs)
+        # Reported as people count: epoch E (from 1), step S inside it.
+        shown_epoch, shown_step = (epoch, self.steps_per_epoch) if in_epoch == 0 else (epoch + 1, in_epoch)
+        raise TrainingInterrupted(self.stop.requested, global_step=int(step), epoch=shown_epoch,
+                                  step_in_epoch=shown_step,
+                                  checkpoint=self.last_path if distribute.is_chief() else None)
 
     def save(self, step, epoch, in_epoch, logs):
         health.check_finite(self.model, logs, step)

@@ -31,9 +31,18 @@ def check_resumable(config):
     Raises:
         UserError: naming each differing flag, its old and new value.
     """
-    path = RunDir(config.output_dir).config
-    if config.restart or not os.path.isfile(path):
+    run_dir = RunDir(config.output_dir)
+    path = run_dir.config
+    if config.restart or not run_dir.has_checkpoints():
+        # Nothing trained there yet: a config.json left by a run that stopped
+        # before its first checkpoint (say, on a mistyped --dataset) is replaced.
         return
+    if not os.path.isfile(path):
+        raise UserError(
+            f"--output_dir={config.output_dir} holds checkpoints but no config.json, so whether they were trained "
+            "with these settings cannot be checked: restore config.json, pass --restart to start over there, "
+            "or choose another --output_dir"
+        )
     try:
         saved = RunDir(config.output_dir).read_json(path)
     except (OSError, ValueError) as error:

@@ -5,7 +5,9 @@ the benchmarks build through it too), `make_callbacks` (the writers and
 checks of a run), `resumable_fit` (keras_gans.training.resume) and `save`.
 """
 
+import contextlib
 import dataclasses
+import os
 import platform
 from typing import Optional
 
@@ -22,9 +24,11 @@ from keras_gans.callbacks import LossHistory, SampleGrids
 from keras_gans.callbacks.checkpointer import Checkpointer
 from keras_gans.errors import UserError
 from keras_gans.models import MODELS
+from keras_gans.preemption import SignalStop, TrainingInterrupted
+from keras_gans.run_lock import RunLock
 from keras_gans.quality import QualityMetrics
 from keras_gans.training.checkpoint import CheckpointManager, build_optimizer_slots
-from keras_gans.training.resume import describe_resume, resumable_fit
+from keras_gans.training.resume import check_resumable, describe_resume, resumable_fit
 from keras_gans.training.run_dir import RunDir
 from keras_gans.training.validate import requested_image_shape, validate
 
@@ -151,7 +155,7 @@ def write_run_info(config, run_dir, flags_text=None):
         run_dir.write_text_atomic(run_dir.flags, flags_text)
 
 
-def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, quality_extractor=None):
+def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, quality_extractor=None, stop=None):
     """The run's callbacks, in the order they must run, and its LossHistory.
 
     `run_dir` is the run folder (checkpoints, TensorBoard: chief only);
@@ -184,15 +188,29 @@ def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, 
     # Last among the writers: an epoch-end checkpoint means the epoch's files exist.
     manager = CheckpointManager(run_dir.checkpoints, keep=config.keep_checkpoints)
     checkpointer = Checkpointer(manager, steps_per_epoch, every=config.checkpoint_every, resume=resume,
-                                history=history)
+                                history=history, stop=stop)
     callbacks = [c for c in (health, quality, samples, history, tensorboard, checkpointer) if c is not None]
     return callbacks, history
 
 
 def save(model, config, write_dir):
-    """Writes model.keras and (with --export) the SavedModel; returns the export's path or None."""
-    model.save(write_dir.model)
+    """Writes model.keras (atomically) and, with --export, the SavedModel; returns the export's path or None."""
+    save_model_atomic(model, write_dir.model)
     return export_lib.export_generator(model, write_dir.export) if config.export else None
+
+
+def save_model_atomic(model, path):
+    """`model.save(path)` through a temporary file and a rename: a kill or a full disk during the
+    save leaves the previous model.keras whole instead of a truncated one."""
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp.keras")  # Keras insists on the .keras suffix
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def run(config, flags_text=None, extra_callbacks=()):
@@ -205,13 +223,35 @@ def run(config, flags_text=None, extra_callbacks=()):
 
     Re-running with the same output_dir and settings resumes from the newest
     readable checkpoint (one line says so); `config.restart` starts over.
+    The run holds an exclusive lock on output_dir for its whole life
+    (keras_gans.run_lock), and SIGTERM or Ctrl-C stop it cleanly after a
+    checkpoint of the step reached (keras_gans.preemption).
 
     Raises:
         UserError: bad settings, or an output_dir holding a run with other settings.
+        keras_gans.run_lock.RunInProgressError: another process trains into output_dir (a UserError).
         keras_gans.health.TrainingDivergedError: a NaN/Inf loss or weight (a UserError).
+        keras_gans.preemption.TrainingInterrupted: stopped by SIGTERM/SIGINT, checkpoint written.
     """
-    # Load data.
     validate(config)
+    run_dir = RunDir(config.output_dir)
+    with contextlib.ExitStack() as stack:
+        if distribute.is_chief():
+            # One run per folder, from before the settings check to the end of
+            # the export; a second process fails here, naming this one.
+            run_dir.prepare(restart=False)
+            stack.enter_context(RunLock(run_dir.root))
+            check_resumable(config)  # again, now that no other run can change the folder
+            if config.restart:
+                run_dir.prepare(restart=True)
+            # Before any training output, so the folder never holds outputs
+            # without the settings that made them.
+            write_run_info(config, run_dir, flags_text)
+        stop = stack.enter_context(SignalStop())
+        return _train_and_save(config, run_dir, stop, extra_callbacks)
+
+
+def _train_and_save(config, run_dir, stop, extra_callbacks):
     # Before any other TensorFlow work: multi-worker collectives are configured at start-up.
     strategy = distribute.create_strategy(config.strategy, config.tpu)
     source = load_data(config)
@@ -232,38 +272,59 @@ def run(config, flags_text=None, extra_callbacks=()):
         )
 
     # Train (resuming exactly where a killed run stopped: keras_gans.training.resume).
-    run_dir = RunDir(config.output_dir)
     # Only the chief writes into output_dir. Other workers of a multi-worker
     # run write grids, history, model and export into a private temporary
     # folder, removed at the end: they still run every writer, so any
     # collective op a writer triggers happens on all workers, in step.
     write_dir = run_dir if distribute.is_chief() else RunDir(distribute.worker_scratch_dir())
-    if distribute.is_chief():
-        run_dir.prepare(restart=config.restart)
     step_images = batch_size * config.resolved_n_critic()
     steps_per_epoch = config.steps_per_epoch or len(source) // step_images
     resume, resume_path = CheckpointManager(run_dir.checkpoints, keep=config.keep_checkpoints).restore_latest(model)
     if resume:
         print(describe_resume(resume, resume_path, config.epochs, steps_per_epoch))
-    if distribute.is_chief():
-        write_run_info(config, run_dir, flags_text)
     callbacks, history = make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume,
-                                        quality_extractor)
-    resumable_fit(
-        model,
-        lambda start_batch: data_lib.make_dataset(
-            source, step_images, shuffle=True, seed=config.seed, repeat=True, start_batch=start_batch
-        ),
-        epochs=config.epochs,
-        steps_per_epoch=steps_per_epoch,
-        start_step=resume["global_step"] if resume else 0,
-        callbacks=[*callbacks, *extra_callbacks],
-        verbose=config.verbose,
-    )
+                                        quality_extractor, stop=stop)
+    if stop.requested is not None:
+        raise TrainingInterrupted(stop.requested)
+    try:
+        fit_calls = resumable_fit(
+            model,
+            lambda start_batch: data_lib.make_dataset(
+                source, step_images, shuffle=True, seed=config.seed, repeat=True, start_batch=start_batch
+            ),
+            epochs=config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            start_step=resume["global_step"] if resume else 0,
+            callbacks=[*callbacks, *extra_callbacks],
+            verbose=config.verbose,
+        )
+    except TrainingInterrupted:
+        # fit skips on_train_end when a callback raises: close what it would have.
+        for callback in callbacks:
+            if isinstance(callback, (SampleGrids, monitoring.TensorBoardMonitor)):
+                callback.on_train_end()
+        raise
 
-    # Save.
-    export_path = save(model, config, write_dir)
+    # Save. A rerun of a finished run trains nothing and exports no duplicate version.
+    if fit_calls == 0 and os.path.exists(write_dir.model) and (not config.export or _has_export(write_dir)):
+        print(f"nothing to do: {config.output_dir} already holds the {config.epochs} trained epochs, "
+              "model.keras and the export (raise --epochs to train on, or pass --restart to start over)")
+        export_path = _latest_export(write_dir) if config.export else None
+    else:
+        export_path = save(model, config, write_dir)
     if write_dir is not run_dir:
         distribute.remove_scratch_dir(write_dir.root)
         export_path = None
     return RunResult(model, history.history, config.output_dir, export_path)
+
+
+def _latest_export(run_dir):
+    base = run_dir.export
+    versions = [int(name) for name in os.listdir(base)
+                if name.isdigit() and os.path.isfile(os.path.join(base, name, "saved_model.pb"))
+                and os.path.isdir(os.path.join(base, name, "variables"))] if os.path.isdir(base) else []
+    return os.path.join(base, str(max(versions))) if versions else None
+
+
+def _has_export(run_dir):
+    return _latest_export(run_dir) is not None

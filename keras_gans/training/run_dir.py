@@ -51,6 +51,13 @@ class RunDir:
     checkpoints = property(lambda self: self._path("checkpoints"))
     tensorboard = property(lambda self: self._path("tensorboard"))
 
+    def has_checkpoints(self):
+        """True when checkpoints/ holds at least one checkpoint file (readable or not)."""
+        try:
+            return any(name.startswith("ckpt-") and name.endswith(".npz") for name in os.listdir(self.checkpoints))
+        except OSError:
+            return False
+
     def training_outputs(self):
         """What `--restart` removes: the files a run writes while it trains (model.keras and
         export/ are written at the end, and export/ keeps its earlier versions)."""
