@@ -1,6 +1,7 @@
 """keras_gans.serving.sample (`python -m keras_gans.sample`): images from an export, bad input in one line."""
 
 import ast
+import errno
 import os
 import shutil
 import subprocess
@@ -103,6 +104,18 @@ def test_unwritable_outputs_are_refused_before_any_work(exports, tmp_path, capsy
         assert sample_lib.main(["--export_dir", exports["dcgan"].export_dir, flag, str(path)]) == 2
         err = _one_error_line(capsys)
         assert flag in err
+
+
+def test_full_disk_while_writing_is_one_line(exports, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "x.npy"
+
+    def full_disk(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(np, "save", full_disk)
+    assert sample_lib.main(["--export_dir", exports["dcgan"].export_dir, "--num", "2", "--npy", str(out)]) == 2
+    err = _one_error_line(capsys)
+    assert "disk is full" in err and str(out) in err
 
 
 def test_broken_versions_one_line_and_newest_valid_chosen(exports, tmp_path, capsys):

@@ -24,7 +24,7 @@ import argparse
 import sys
 
 from keras_gans.errors import UserError
-from keras_gans.fileio import check_writable
+from keras_gans.fileio import check_writable, describe_write_error
 from keras_gans.images import make_grid, save_png
 from keras_gans.serving.versions import load_saved_model, resolve_version_dir
 
@@ -123,13 +123,17 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     shape = "x".join(str(d) for d in images.shape[1:])
-    if args.npy:
-        np.save(args.npy, images)
-        print(f"wrote {args.npy}: {args.signature} images {images.dtype} [{images.shape[0]}, {shape}] from {path}")
-    if args.png:
-        grid = make_grid(images)
-        save_png(grid.repeat(args.scale, axis=0).repeat(args.scale, axis=1), args.png)
-        print(f"wrote {args.png}: grid of {images.shape[0]} {shape} images from {path}")
+    try:
+        if args.npy:
+            np.save(args.npy, images)
+            print(f"wrote {args.npy}: {args.signature} images {images.dtype} [{images.shape[0]}, {shape}] from {path}")
+        if args.png:
+            grid = make_grid(images)
+            save_png(grid.repeat(args.scale, axis=0).repeat(args.scale, axis=1), args.png)
+            print(f"wrote {args.png}: grid of {images.shape[0]} {shape} images from {path}")
+    except OSError as error:  # checked writable above; a disk can still fill up meanwhile
+        print(f"error: {describe_write_error(error, error.filename or args.npy or args.png)}", file=sys.stderr)
+        return 2
     return 0
 
 
