@@ -126,6 +126,7 @@ def test_bad_arguments_fail_before_work(export_base, tmp_path, capsys, monkeypat
     assert evaluate.main(["--export_dir", export_base, "--output", str(a_file / "r.json")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--output" in err and "is a file, not a folder" in err
+    monkeypatch.undo()
     assert evaluate.main(["--export_dir", str(tmp_path / "none")]) == 2
     assert "--export_dir" in capsys.readouterr().err
 
