@@ -62,7 +62,9 @@ def load_export(export_dir):
     path = resolve_version_dir(export_dir)
     loaded = load_saved_model(path)
     if "serving_default" not in loaded.signatures:
-        raise UserError(f"{path} has no serving_default signature: export it with keras_gans.export.export_generator")
+        raise UserError(
+            f"{path} has no serving_default signature: export it with keras_gans.serving.export.export_generator"
+        )
     signature = loaded.signatures["serving_default"]
     inputs = signature.structured_input_signature[1]
     if "z" not in inputs or inputs["z"].shape.rank != 2 or inputs["z"].shape[1] is None:
