@@ -1,14 +1,9 @@
-"""Old path of keras_gans.evaluation.features, kept for one release: import keras_gans.evaluation.features instead.
+"""Old path of keras_gans.evaluation.features, kept for one release: use keras_gans.evaluation.features.
 
-Importing this module gives keras_gans.evaluation.features itself (the same module object), so every
-name, and any monkeypatch made through the old path, reaches the code that runs.
+`python -m keras_gans.features` keeps working too.
 """
 
-import sys
+from keras_gans._shim import redirect
+from keras_gans.evaluation import features
 
-from keras_gans.evaluation import features as _moved
-
-if __name__ == "__main__":  # python -m keras_gans.features keeps working
-    sys.exit(_moved.main())
-else:
-    sys.modules[__name__] = _moved
+redirect(__name__, features)
