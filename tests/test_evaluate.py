@@ -161,3 +161,18 @@ def test_inception_extractor_loads_a_local_weights_file(tmp_path):
     assert extractor.has_top is False and extractor.info["weights"] == path
     feats, probabilities = extractor.features_and_probabilities(np.zeros((3, 28, 28, 1), np.uint8))
     assert feats.shape == (3, 2048) and probabilities is None and np.all(np.isfinite(feats))
+
+
+def test_classifier_training_checks_its_output_and_refuses_a_damaged_classifier(tmp_path, monkeypatch, capsys):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    monkeypatch.setattr(features, "train_classifier", lambda *a, **k: pytest.fail("trained before checking --output"))
+    assert features.main(["--train", "--dataset", "sample", "--output", str(a_file / "c.keras")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "is a file, not a folder" in err
+    truncated = tmp_path / "c.keras"
+    packaged = features.packaged_classifier_path()
+    with open(packaged, "rb") as f:
+        truncated.write_bytes(f.read()[:1000])
+    with pytest.raises(UserError, match="corrupt or truncated model file"):
+        features.load_classifier(str(truncated))

@@ -37,7 +37,7 @@ from keras_gans.evaluation.classifier import (  # noqa: F401  (re-exported: the 
     FEATURE_LAYER, PACKAGED_CLASSIFIER, _read_info, build_classifier, cache_dir, dataset_key,
     packaged_classifier_path, save_classifier, train_classifier,
 )
-from keras_gans.fileio import check_keras_file
+from keras_gans.fileio import check_keras_file, check_writable
 from keras_gans.images import as_unit_range
 
 INCEPTION_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
@@ -280,6 +280,8 @@ def main(argv=None):
         output = args.output or os.path.join(cache_dir(), f"{dataset_key(source.images)}.keras")
         if not output.endswith(".keras"):
             raise UserError(f"--output={output!r} must end in .keras")
+        if args.output:  # before the training it would otherwise lose (the cache folder is created on save)
+            check_writable(output, "--output")
         extra_keys = [dataset_key(data.open_source(spec, split="train").images) for spec in args.also_key]
         model, info = train_classifier(source, test_source, args.epochs, args.batch_size, args.seed)
         info["dataset_keys"] += extra_keys
