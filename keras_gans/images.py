@@ -1,16 +1,39 @@
-"""Sample grids, GIFs and loss plots: the pictures a run writes."""
+"""Sample grids, GIFs and loss plots: the pictures a run writes, and the pixel conversion they share."""
 
 import math
 import os
 
 import numpy as np
+import tensorflow as tf
 
-from keras_gans.data import to_uint8
+
+def to_uint8(images):
+    """float [-1, 1] -> uint8 [0, 255], rounded half to even and clipped.
+
+    The one conversion everywhere (grids, the exported `generate` signature,
+    the sampling CLI), so a seed gives the same pixels in each. A numpy
+    array (or list) in gives a numpy array out; a tensor in, also inside a
+    `tf.function`, gives a tensor.
+    """
+    pixels = tf.cast(tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
+    return pixels if tf.is_tensor(images) else pixels.numpy()
+
+
+def as_unit_range(images):
+    """uint8 [0, 255] -> float32 [-1, 1]; float images (already in [-1, 1]) just become float32 numpy."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 127.5 - 1.0
+    return images.astype(np.float32)
 
 
 def make_grid(images, rows=None, padding=2):
-    """Tiles [N, H, W, C] images in [-1, 1] into one uint8 [rows*H, cols*W, C] picture."""
-    images = to_uint8(images)
+    """Tiles [N, H, W, C] images (uint8, or float in [-1, 1]) into one uint8 picture with white gaps.
+
+    Rows default to ceil(sqrt(N)), so the grid is as close to square as possible.
+    """
+    images = np.asarray(images)
+    images = images if images.dtype == np.uint8 else to_uint8(images)
     count, height, width, channels = images.shape
     rows = rows or int(math.ceil(math.sqrt(count)))
     cols = int(math.ceil(count / rows))
@@ -30,11 +53,12 @@ def save_png(picture, path):
 
     picture = picture[..., 0] if picture.shape[-1] == 1 else picture
     tmp = path + ".tmp.png"
-    Image.fromarray(picture).save(tmp)
+    Image.fromarray(picture).save(tmp, format="PNG")
     os.replace(tmp, path)
 
 
 def save_grid(images, path, scale=1):
+    """make_grid(images), enlarged `scale` times (nearest neighbour), saved as a PNG at `path`."""
     picture = make_grid(images)
     if scale > 1:
         picture = picture.repeat(scale, axis=0).repeat(scale, axis=1)

@@ -1,9 +1,9 @@
 """The evaluation command end to end, the generator loaders, and the extractors' failure modes."""
 
-import inspect
 import json
 import math
 import os
+import shutil
 import time
 
 import numpy as np
@@ -24,12 +24,10 @@ def tiny_model():
 
 @pytest.fixture(scope="module")
 def export_base(tiny_model, tmp_path_factory):
-    from keras_gans.export import export_generator
+    from keras_gans.serving.export import export_generator
 
     base = str(tmp_path_factory.mktemp("export"))
-    # An untrained generator is all this test needs; newer export_generator refuses one unless told.
-    options = {"allow_untrained": True} if "allow_untrained" in inspect.signature(export_generator).parameters else {}
-    export_generator(tiny_model, base, **options)
+    export_generator(tiny_model, base, allow_untrained=True)  # an untrained generator is all these tests need
     return base
 
 
@@ -72,15 +70,29 @@ def test_evaluate_a_keras_model_file(tiny_model, tmp_path, capsys):
     assert report["extractor"]["path"].endswith("fashion_mnist_classifier.keras")
 
 
-def test_find_saved_model_picks_the_highest_version_numerically(tmp_path):
-    for version in ("1", "3", "10", "notes"):
-        os.makedirs(tmp_path / version)
-        (tmp_path / version / "saved_model.pb").write_bytes(b"")
-    os.makedirs(tmp_path / "20")  # no saved_model.pb: a half-written version is ignored
-    assert evaluate.find_saved_model(str(tmp_path)) == str(tmp_path / "10")
-    assert evaluate.find_saved_model(str(tmp_path / "3")) == str(tmp_path / "3")
-    with pytest.raises(UserError, match="numbered version"):
-        evaluate.find_saved_model(str(tmp_path / "20"))
+def test_broken_newest_version_is_skipped_with_a_warning(export_base, tmp_path, capsys):
+    """Given the base, the newest COMPLETE version is scored; a version folder without variables/ is one line."""
+    base = tmp_path / "export"
+    shutil.copytree(os.path.join(export_base, "1"), base / "1")
+    shutil.copytree(os.path.join(export_base, "1"), base / "2")
+    shutil.rmtree(base / "2" / "variables")
+    generator = evaluate.load_export(str(base))
+    assert generator.info["version"] == 1
+    assert str(base / "2") in capsys.readouterr().err
+    assert evaluate.main(["--export_dir", str(base / "2"), "--num_samples", "20", "--k", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "no variables/" in err
+
+
+def test_truncated_keras_file_is_one_line_not_file_not_found(tiny_model, tmp_path, capsys):
+    path = tmp_path / "model.keras"
+    tiny_model.save(str(path))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert evaluate.main(["--model", str(path), "--dataset", "sample", "--num_samples", "20", "--k", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "corrupt or truncated model file" in err and "not found" not in err.lower()
 
 
 def test_missing_inception_weights_fail_fast_and_clearly(export_base, tmp_path, monkeypatch, capsys):
@@ -98,11 +110,23 @@ def test_missing_inception_weights_fail_fast_and_clearly(export_base, tmp_path, 
         features.InceptionExtractor()
 
 
-def test_bad_arguments_fail_before_work(export_base, tmp_path, capsys):
+def test_bad_arguments_fail_before_work(export_base, tmp_path, capsys, monkeypatch):
+    # Loading the generator is the first piece of work: none of these may reach it.
+    monkeypatch.setattr(evaluate, "load_export", lambda *a: pytest.fail("work started before the checks"))
     assert evaluate.main(["--export_dir", export_base, "--num_samples", "5"]) == 2
     assert "--num_samples" in capsys.readouterr().err
+    assert evaluate.main(["--export_dir", export_base, "--num_samples", str(evaluate.MAX_NUM_SAMPLES + 1)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--num_samples must be at most 50,000" in err
     assert evaluate.main(["--export_dir", export_base, "--output", str(tmp_path / "no" / "r.json")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    # Below a regular file: unwritable for root too (chmod would not stop root).
+    assert evaluate.main(["--export_dir", export_base, "--output", str(a_file / "r.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--output" in err and "is a file, not a folder" in err
+    monkeypatch.undo()
     assert evaluate.main(["--export_dir", str(tmp_path / "none")]) == 2
     assert "--export_dir" in capsys.readouterr().err
 
@@ -137,3 +161,18 @@ def test_inception_extractor_loads_a_local_weights_file(tmp_path):
     assert extractor.has_top is False and extractor.info["weights"] == path
     feats, probabilities = extractor.features_and_probabilities(np.zeros((3, 28, 28, 1), np.uint8))
     assert feats.shape == (3, 2048) and probabilities is None and np.all(np.isfinite(feats))
+
+
+def test_classifier_training_checks_its_output_and_refuses_a_damaged_classifier(tmp_path, monkeypatch, capsys):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    monkeypatch.setattr(features, "train_classifier", lambda *a, **k: pytest.fail("trained before checking --output"))
+    assert features.main(["--train", "--dataset", "sample", "--output", str(a_file / "c.keras")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "is a file, not a folder" in err
+    truncated = tmp_path / "c.keras"
+    packaged = features.packaged_classifier_path()
+    with open(packaged, "rb") as f:
+        truncated.write_bytes(f.read()[:1000])
+    with pytest.raises(UserError, match="corrupt or truncated model file"):
+        features.load_classifier(str(truncated))

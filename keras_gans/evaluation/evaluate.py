@@ -1,0 +1,218 @@
+"""Scores a trained generator against a dataset and writes a JSON report.
+
+    python -m keras_gans.evaluate --export_dir runs/latest/export \
+        --dataset idx:../shared/data/fashion-mnist --num_samples 10000 --output report.json
+
+The generator is an exported SavedModel (`--export_dir`: the base folder,
+whose newest complete version is used, or one version folder) or a saved
+`.keras` model (`--model`: a keras_gans model or a bare generator network).
+`num_samples` images are generated from latents of `--seed` (the same latents
+`model.generate(n, seed)` uses) and compared with as many real images drawn
+(with the same seed) from the dataset's `--split`.
+
+The report holds every metric of `keras_gans.metrics` (Frechet distance, KID
+and its spread, precision, recall, classifier score), the sample counts, the
+extractor with its weights file, and the seed. With the default
+`--extractor=classifier` on Fashion-MNIST the numbers come from the classifier
+shipped with the package, so they are comparable between runs and machines;
+they are not comparable with Inception FIDs from papers.
+
+`--num_samples` is at most 50,000 (the sample size of the standard FID; about
+2 GB of memory on Fashion-MNIST). `--output` is checked before any work.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from keras_gans.errors import UserError
+from keras_gans.fileio import check_keras_file, check_writable, describe_write_error
+from keras_gans.serving.versions import load_saved_model, resolve_version_dir
+
+MAX_NUM_SAMPLES = 50000
+
+
+class Generator:
+    """A loaded generator: `latent_dim`, `info`, and `__call__(z) -> images [B, H, W, C] in [-1, 1]`."""
+
+    def __init__(self, fn, latent_dim, info):
+        self.fn = fn
+        self.latent_dim = int(latent_dim)
+        self.info = info
+
+    def __call__(self, z):
+        return np.asarray(self.fn(z), np.float32)
+
+    def sample(self, num, seed, batch_size=500):
+        """`num` images from the latents `GAN.generate(num, seed)` would use."""
+        from keras_gans.models.gan import latent_vectors
+
+        z = latent_vectors(int(num), self.latent_dim, seed).numpy()
+        return np.concatenate([self(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+
+
+def load_export(export_dir):
+    """A `Generator` from an exported SavedModel's `serving_default` signature (input `z`, output `images`)."""
+    import tensorflow as tf
+
+    path = resolve_version_dir(export_dir)
+    loaded = load_saved_model(path)
+    if "serving_default" not in loaded.signatures:
+        raise UserError(
+            f"{path} has no serving_default signature: export it with keras_gans.serving.export.export_generator"
+        )
+    signature = loaded.signatures["serving_default"]
+    inputs = signature.structured_input_signature[1]
+    if "z" not in inputs or inputs["z"].shape.rank != 2 or inputs["z"].shape[1] is None:
+        raise UserError(f"{path}: serving_default must take z [None, latent_dim], it takes {inputs}")
+
+    def fn(z):
+        return signature(z=tf.constant(z, tf.float32))["images"].numpy()
+
+    version = os.path.basename(os.path.normpath(path))
+    info = {"export_dir": os.path.abspath(path), "version": int(version) if version.isdigit() else None}
+    # Keep `loaded` alive: the signature's variables belong to it.
+    generator = Generator(fn, inputs["z"].shape[1], info)
+    generator.saved_model = loaded
+    return generator
+
+
+def load_keras_model(path):
+    """A `Generator` from a `.keras` file: a keras_gans model (its generator is used) or a bare generator."""
+    import keras
+
+    import keras_gans.models  # noqa: F401  (registers the classes load_model needs)
+
+    check_keras_file(path, "--model")
+    model = keras.saving.load_model(path, compile=False)
+    network = getattr(model, "generator", model)
+    latent_dim = network.input_shape[-1]
+
+    def fn(z):
+        return keras.ops.convert_to_numpy(network(z, training=False))
+
+    return Generator(fn, latent_dim, {"model": os.path.abspath(path), "class": type(model).__name__})
+
+
+def real_sample(source, num, seed):
+    """`num` images of `source` (all when it has fewer), drawn without replacement by `seed`."""
+    num = min(int(num), len(source))
+    index = np.sort(np.random.default_rng(seed).choice(len(source), num, replace=False))
+    return source.images[index]
+
+
+def evaluate(generator, dataset, num_samples=10000, split="train", extractor="classifier", seed=0,
+             inception_weights=None, classifier=None, data_dir=None, kid_subset_size=1000, k=3):
+    """Generates `num_samples` images and scores them against the dataset; returns the report dict."""
+    from keras_gans import data
+    from keras_gans.evaluation import features, metrics
+
+    start = time.time()
+    if extractor == "inception":
+        # Fail on a missing weights file before any data is read.
+        features.inception_weights_path(inception_weights)
+    source = data.open_source(dataset, split=split, data_dir=data_dir)
+    train_images = source.images if split == "train" else data.open_source(dataset, "train", data_dir=data_dir).images
+    net = features.get_extractor(extractor, train_images, dataset, inception_weights, classifier)
+
+    real = real_sample(source, num_samples, seed)
+    fake = generator.sample(num_samples, seed)
+    if fake.shape[1:] != real.shape[1:]:
+        raise UserError(
+            f"the generator makes images of shape {fake.shape[1:]} but {dataset!r} holds {real.shape[1:]}: "
+            "evaluate it on the dataset it was trained on"
+        )
+    real_features = net.features(real)
+    fake_features, fake_probabilities = net.features_and_probabilities(fake)
+    results = metrics.all_metrics(real_features, fake_features, fake_probabilities,
+                                  kid_subset_size=kid_subset_size, k=k, seed=seed)
+    if fake_probabilities is not None:
+        # The same score on real images: the ceiling a perfect generator would reach.
+        _, real_probabilities = net.features_and_probabilities(real)
+        results["classifier_score_real"] = metrics.classifier_score(real_probabilities, 10 if len(real) >= 100 else 1)[0]
+    return {
+        "metrics": results,
+        "num_samples": int(len(fake)),
+        "num_real": int(len(real)),
+        "dataset": dataset,
+        "split": split,
+        "seed": int(seed),
+        "extractor": net.info,
+        "generator": generator.info,
+        "kid_subset_size": int(min(kid_subset_size, len(fake), len(real))),
+        "precision_recall_k": int(k),
+        "seconds": round(time.time() - start, 1),
+    }
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m keras_gans.evaluate", description=__doc__.split("\n\n")[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--export_dir", help="exported generator: base folder (highest version) or a version folder")
+    source.add_argument("--model", help="a saved .keras model (keras_gans model or generator)")
+    parser.add_argument("--dataset", default="sample", help="dataset spec: sample, idx:DIR, folder:DIR, tfds:NAME")
+    parser.add_argument("--split", default="train", choices=["train", "test"], help="real images to compare with")
+    parser.add_argument("--data_dir", help="TFDS data directory (tfds: specs)")
+    parser.add_argument("--num_samples", type=int, default=10000,
+                        help=f"generated (and real) images to score, 20..{MAX_NUM_SAMPLES}")
+    parser.add_argument("--extractor", default="classifier", choices=["classifier", "inception"])
+    parser.add_argument("--classifier", help="classifier .keras file (default: the one trained on --dataset)")
+    parser.add_argument("--inception_weights", help="InceptionV3 .h5 weights (default: the Keras cache)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the latents and of the real sample")
+    parser.add_argument("--kid_subset_size", type=int, default=1000)
+    parser.add_argument("--k", type=int, default=3, help="neighbourhood size of precision/recall")
+    parser.add_argument("--output", help="JSON report path (default: print only)")
+    return parser.parse_args(argv)
+
+
+def validate(args):
+    if args.num_samples < 20:
+        raise UserError(f"--num_samples must be at least 20 (10,000 for reportable numbers), got {args.num_samples}")
+    if args.num_samples > MAX_NUM_SAMPLES:
+        raise UserError(
+            f"--num_samples must be at most {MAX_NUM_SAMPLES:,} (the standard FID sample; more needs "
+            f"gigabytes of memory and changes no conclusion), got {args.num_samples}"
+        )
+    if args.kid_subset_size < 2:
+        raise UserError(f"--kid_subset_size must be at least 2, got {args.kid_subset_size}")
+    if not 1 <= args.k < args.num_samples:
+        raise UserError(f"--k must be in [1, num_samples), got {args.k}")
+    if args.output:
+        check_writable(args.output, "--output")
+    if args.extractor == "inception":
+        from keras_gans.evaluation import features
+
+        features.inception_weights_path(args.inception_weights)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        validate(args)
+        generator = load_export(args.export_dir) if args.export_dir else load_keras_model(args.model)
+        report = evaluate(
+            generator, args.dataset, args.num_samples, args.split, args.extractor, args.seed,
+            args.inception_weights, args.classifier, args.data_dir, args.kid_subset_size, args.k,
+        )
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    text = json.dumps(report, indent=1)
+    print(text)  # first, so a write that fails after the check above does not lose the report
+    if args.output:
+        try:
+            with open(args.output + ".tmp", "w") as f:
+                f.write(text + "\n")
+            os.replace(args.output + ".tmp", args.output)
+        except OSError as error:
+            print(f"error: {describe_write_error(error, args.output)}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
