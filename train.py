@@ -55,13 +55,21 @@ def config_from_flagfile(path):
         FLAGS.unparse_flags()
 
 
+def _is_full_or_unwritable(error):
+    """A disk that filled up or a folder that became unwritable (other errors keep their traceback)."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+    name, message = type(error).__name__, str(error).lower()
+    # ResourceExhaustedError is also TensorFlow's out-of-memory error: only a full disk counts here.
+    return (name == "ResourceExhaustedError" and "no space" in message) or name == "PermissionDeniedError"
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}: flags are written --name=value")
     from keras_gans.errors import UserError
-    from keras_gans.training.run import run
-
     from keras_gans.preemption import TrainingInterrupted
+    from keras_gans.training.run import run
 
     try:
         result = run(config_from_flags(), flags_text=FLAGS.flags_into_string())
@@ -76,17 +84,18 @@ def main(argv):
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:
-        # A disk that filled up or a folder that became unwritable mid-run: one line, not a traceback.
-        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
-            raise
-        print(f"error: cannot write {error.filename or 'into --output_dir'}: {error.strerror}; free some disk "
-              "space or choose another --output_dir (the same command then resumes from the last checkpoint)",
-              file=sys.stderr)
-        return 2
-    except Exception as error:  # a multi-worker cluster that lost a worker: one line, not a traceback
+    except Exception as error:
+        # A disk that filled up or a folder that became unwritable mid-run (an
+        # OSError, or TensorFlow's own error class while exporting): one line.
+        from keras_gans.fileio import describe_write_error
+
+        if _is_full_or_unwritable(error):
+            print(f"error: {describe_write_error(error, getattr(error, 'filename', None) or FLAGS.output_dir)} "
+                  "(the same command then resumes from the last checkpoint)", file=sys.stderr)
+            return 2
         from keras_gans.distribute import describe_worker_failure
 
+        # A multi-worker cluster that lost a worker: one line, not a traceback.
         message = describe_worker_failure(error)
         if message is None:
             raise
