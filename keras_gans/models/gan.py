@@ -162,7 +162,7 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         self.built = True
 
     def _configure_stabilisers(self, loss, spectral_norm, r1_gamma, diffaugment, clip_value, gp_weight):
-        # An instance attribute shadows the class's `loss_kind` only when `loss` is given.
+        # `loss` when given, else the class's own; set on the instance, the class keeps its kind.
         self.loss_kind = str(loss) if loss else type(self).loss_kind
         if self.loss_kind not in losses.LOSS_KINDS:
             raise UserError(f"loss must be one of {', '.join(losses.LOSS_KINDS)}, got {loss!r}")

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from keras_gans import augment, distribute, losses
 from keras_gans.errors import UserError
-from keras_gans.models import averaging
+from keras_gans.models import averaging, checks
 from keras_gans.models._keras_compat import loss_scale
 
 # Independent random draws within one train step (see `noise`). New draws go
@@ -58,24 +58,23 @@ class TrainStepMixin:
         """Split one fit batch into `n_critic` real batches, one per critic update."""
         if self.n_critic == 1:
             return [real]
-        message = (
-            f"{type(self).__name__} with n_critic={self.n_critic} uses a fresh real batch for "
-            f"every critic update, so each train step needs n_critic * batch_size images; "
-            "got a batch of {size}. Batch the dataset at n_critic * batch_size with drop_remainder=True, "
-            f"e.g. keras_gans.data.load(spec, batch_size={self.n_critic} * 64)."
-        )
+        message = checks.n_critic_message(type(self).__name__, self.n_critic, "{size}")
         size = real.shape[0]
         if size is not None and size % self.n_critic:
             raise UserError(message.format(size=size))
         if size is None:
-            # Known only at run time (Dataset.batch without drop_remainder, or
-            # fit(x, batch_size=...) with a ragged last batch): check before the
-            # split, whose own error does not say what to do.
+            # Known only at run time: `fit` checked the input already
+            # (`checks.check_critic_batches`); this catches what it cannot see
+            # (a distributed dataset) when XLA is off: XLA drops assertions.
             check = tf.debugging.assert_equal(
                 tf.shape(real)[0] % self.n_critic, 0, message=message.format(size="not divisible by n_critic"))
             with tf.control_dependencies([check]):
                 real = tf.identity(real)
         return tf.split(real, self.n_critic, axis=0)
+
+    def fit(self, x=None, *args, **kwargs):
+        x = checks.check_critic_batches(x, kwargs.get("batch_size"), self.n_critic, type(self).__name__)
+        return super().fit(x, *args, **kwargs)
 
     def _discriminator_step(self, real):
         batch_size = tf.shape(real)[0]

@@ -6,7 +6,10 @@ of its largest singular value, refined by one power iteration per training
 call. Keras' layer ASSIGNS the normalised kernel back to the kernel variable
 (so the trained weights are the normalised ones) and keeps the power
 iteration's vector `vector_u` as a non-trainable weight: it is saved in
-`.keras` files and, being one of `model.variables`, in checkpoints too.
+`.keras` files and, being one of `model.variables`, in checkpoints too. Because the kernel is projected
+rather than reparametrised, gradients do not flow through the estimate of
+the singular value as in the paper; the effect, a critic whose layers have
+spectral norm ~1 after every training call, is the same.
 """
 
 import keras
