@@ -73,7 +73,9 @@ class TrainStepMixin:
         return tf.split(real, self.n_critic, axis=0)
 
     def fit(self, x=None, *args, **kwargs):
-        x = checks.check_critic_batches(x, kwargs.get("batch_size"), self.n_critic, type(self).__name__)
+        # Keras' signature is fit(x, y, batch_size, ...): batch_size may come positionally.
+        batch_size = args[1] if len(args) > 1 else kwargs.get("batch_size")
+        x = checks.check_critic_batches(x, batch_size, self.n_critic, type(self).__name__)
         return super().fit(x, *args, **kwargs)
 
     def _discriminator_step(self, real):
