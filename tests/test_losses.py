@@ -112,3 +112,76 @@ def test_gradient_penalty_has_finite_gradient_when_input_gradient_is_zero():
     grads = tape.gradient(penalty, [weight])
     assert penalty.numpy() == pytest.approx(1.0, abs=1e-4)  # (0 - 1)^2
     assert all(g is None or np.all(np.isfinite(g.numpy())) for g in grads)
+
+
+# ----- hinge loss ------------------------------------------------------------------
+
+
+def test_hinge_discriminator_loss_hand_values():
+    real = tf.constant([[2.0], [0.5], [-1.0]])
+    fake = tf.constant([[-3.0], [0.0], [0.5]])
+    # relu(1 - real) + relu(1 + fake): [0 + 0, 0.5 + 1, 2 + 1.5].
+    np.testing.assert_allclose(losses.hinge_discriminator_loss(real, fake).numpy(), [0.0, 1.5, 3.5])
+    np.testing.assert_allclose(losses.discriminator_loss("hinge", real, fake).numpy(), [0.0, 1.5, 3.5])
+
+
+def test_hinge_generator_loss_is_minus_the_score():
+    fake = tf.constant([[-3.0], [0.0], [0.5]])
+    np.testing.assert_allclose(losses.hinge_generator_loss(fake).numpy(), [3.0, 0.0, -0.5])
+    np.testing.assert_allclose(losses.generator_loss("hinge", fake).numpy(), [3.0, 0.0, -0.5])
+
+
+def test_unknown_loss_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown loss kind"):
+        losses.discriminator_loss("lsgan", tf.zeros([1, 1]), tf.zeros([1, 1]))
+
+
+# ----- patch critics ([B, H, W, 1]) -----------------------------------------------
+
+
+def test_patch_scores_are_averaged_per_example():
+    # Two examples, 2x2 patches each: the per-example loss is the mean over the patches.
+    real = tf.reshape(tf.constant([2.0, 0.0, 0.0, 0.0, -1.0, -1.0, -1.0, -1.0]), [2, 2, 2, 1])
+    fake = tf.zeros([2, 2, 2, 1])
+    # Hinge real terms per patch: [0, 1, 1, 1] -> 0.75 and [2, 2, 2, 2] -> 2; fake terms all 1.
+    np.testing.assert_allclose(losses.hinge_discriminator_loss(real, fake).numpy(), [1.75, 3.0])
+    # Wasserstein: mean(fake) - mean(real) = [0 - 0.5, 0 + 1].
+    np.testing.assert_allclose(losses.wasserstein_discriminator_loss(real, fake).numpy(), [-0.5, 1.0])
+    # BCE: patches of one example averaged: real logit 0 -> log 2 on three patches, 2 -> sp(-2) on one.
+    bce = losses.gan_discriminator_loss(real, fake).numpy()
+    np.testing.assert_allclose(bce[0], (3 * LOG2 + SOFTPLUS_MINUS_2) / 4 + LOG2, rtol=1e-6)
+    assert losses.gan_generator_loss(fake).shape == (2,)
+
+
+def test_gradient_penalty_adds_to_a_patch_loss():
+    # A 2x2-patch critic: the per-example penalty has shape [B], like the patch loss.
+    critic = lambda x, training=True: x * 3.0  # noqa: E731  each pixel is a patch scored 3 * pixel
+    real, fake = tf.ones([3, 2, 2, 1]), tf.zeros([3, 2, 2, 1])
+    penalty = losses.gradient_penalty(critic, real, fake, tf.fill([3], 0.5))
+    # The gradient of the summed scores is 3 per pixel: norm sqrt(4 * 9) = 6, penalty (6 - 1)^2 = 25.
+    np.testing.assert_allclose(penalty.numpy(), [25.0] * 3, rtol=1e-5)
+    total = losses.wasserstein_discriminator_loss(critic(real), critic(fake)) + penalty
+    assert total.shape == (3,)
+
+
+# ----- R1 (Mescheder et al. 2018) ----------------------------------------------------
+
+
+def test_r1_of_linear_critic_is_squared_weight_norm():
+    # D(x) = w . x has gradient w everywhere, so ||grad||^2 = ||w||^2 = 1 + 4 + 4 + 0 = 9.
+    w = tf.constant([1.0, -2.0, 2.0, 0.0])
+    critic = lambda x, training=True: tf.reduce_sum(tf.reshape(x, [-1, 4]) * w, axis=1, keepdims=True)  # noqa: E731
+    real = tf.random.stateless_normal([5, 2, 2, 1], seed=[1, 2])
+    np.testing.assert_allclose(losses.r1_penalty(critic, real).numpy(), [9.0] * 5, rtol=1e-6)
+    # The model adds gamma / 2 times it: gamma = 10 gives 45 per example.
+
+
+def test_r1_is_per_example():
+    # D(x) = sum(x^2): gradient 2x, so ||grad||^2 = 4 * sum(x^2) per example.
+    critic = lambda x, training=True: tf.reduce_sum(tf.reshape(x, [-1, 2]) ** 2, axis=1, keepdims=True)  # noqa: E731
+    real = tf.constant([[[[1.0], [0.0]]], [[[1.0], [2.0]]]])  # [2, 1, 2, 1]
+    np.testing.assert_allclose(losses.r1_penalty(critic, real).numpy(), [4.0, 20.0], rtol=1e-6)
+
+
+def test_global_mean_is_the_plain_mean_outside_a_strategy():
+    assert float(losses.global_mean(tf.constant([1.0, 2.0, 6.0]))) == pytest.approx(3.0)

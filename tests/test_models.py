@@ -258,3 +258,154 @@ def test_bad_ema_decay_is_refused():
     for bad in (1.0, -0.1, 1.5):
         with pytest.raises(ValueError, match="ema_decay must be in \\[0, 1\\)"):
             tiny_model(keras_gans.DCGAN, ema_decay=bad)
+
+
+# ----- configuration by attributes, stabilisers ---------------------------------------
+
+
+def small_model(cls, image_shape=(16, 16, 1), **kwargs):
+    kwargs.setdefault("width", 4)
+    kwargs.setdefault("latent_dim", 4)
+    kwargs.setdefault("n_critic", 1)
+    return cls(image_shape=image_shape, seed=0, **kwargs)
+
+
+def small_fit(model, steps=2, batch=4):
+    images = random_images(steps * batch * model.n_critic, shape=model.image_shape)
+    dataset = tf.data.Dataset.from_tensor_slices(images).batch(batch * model.n_critic, drop_remainder=True)
+    return model.fit(dataset, epochs=1, verbose=0).history
+
+
+def test_loss_kind_is_a_class_attribute_that_loss_overrides():
+    assert [cls.loss_kind for cls in MODELS] == ["bce", "bce", "wasserstein", "wasserstein"]
+    assert small_model(keras_gans.WGAN, loss="hinge").loss_kind == "hinge"
+    assert keras_gans.WGAN.loss_kind == "wasserstein"  # the instance did not change the class
+    with pytest.raises(keras_gans.errors.UserError, match="loss must be one of bce, wasserstein, hinge"):
+        small_model(keras_gans.DCGAN, loss="lsgan")
+
+
+def test_wgan_gp_is_configured_not_switched_off():
+    model = small_model(keras_gans.WGANGP)
+    assert model.clip_value == 0.0 and model.gp_weight == 10.0
+    assert all(v.constraint is None for v in model.discriminator.trainable_variables)
+    assert small_model(keras_gans.WGAN).gp_weight == 0.0 and small_model(keras_gans.WGAN).clip_value == 0.01
+
+
+def fitted_variables(cls, **kwargs):
+    keras.utils.set_random_seed(5)  # the same initial weights for both runs
+    model = small_model(cls, **kwargs)
+    compile_eager_graph(model)
+    small_fit(model)
+    return model, [v.numpy() for v in model.variables]
+
+
+@pytest.mark.parametrize("cls", [keras_gans.DCGAN, keras_gans.WGANGP], ids=lambda c: c.__name__)
+def test_stabilisers_off_train_exactly_as_without_them(cls):
+    _, plain = fitted_variables(cls)
+    _, explicit = fitted_variables(cls, loss=cls.loss_kind, spectral_norm=False, r1_gamma=0.0, diffaugment="")
+    assert len(plain) == len(explicit)
+    for a, b in zip(plain, explicit):
+        np.testing.assert_array_equal(a, b)
+
+
+STABILISERS = [
+    {"loss": "hinge"},
+    {"spectral_norm": True},
+    {"r1_gamma": 1.0},
+    {"diffaugment": "color,translation,cutout"},
+]
+
+
+@pytest.mark.parametrize("options", STABILISERS, ids=lambda o: next(iter(o)))
+def test_each_stabiliser_trains_deterministically(options):
+    model, first = fitted_variables(keras_gans.DCGAN, **options)
+    history = model.history.history
+    assert all(np.isfinite(values[-1]) for values in history.values())
+    _, second = fitted_variables(keras_gans.DCGAN, **options)
+    for a, b in zip(first, second):  # seeded noise: the augmentation draws repeat too
+        np.testing.assert_array_equal(a, b)
+    _, plain = fitted_variables(keras_gans.DCGAN)
+    # The option changes training (otherwise this test could not tell it is wired in).
+    assert len(plain) != len(first) or any(not np.array_equal(a, b) for a, b in zip(plain, first))
+    if "r1_gamma" in options:
+        assert history["r1_penalty"][-1] > 0
+
+
+def test_stabilised_model_saves_and_loads(tmp_path):
+    options = dict(loss="hinge", spectral_norm=True, r1_gamma=2.0, diffaugment="translation,cutout")
+    model = small_model(keras_gans.WGANGP, **options)
+    compile_eager_graph(model)
+    small_fit(model, steps=1)
+    vectors = [v for v in model.discriminator.non_trainable_variables if "vector_u" in v.path]
+    assert vectors and all(any(v is w for w in model.variables) for v in vectors)  # checkpoints hold them
+    model.save(str(tmp_path / "model.keras"))
+    loaded = keras.models.load_model(str(tmp_path / "model.keras"))
+    for key, value in options.items():
+        assert loaded.get_config()[key] == value
+    layers = lambda m: [type(layer).__name__ for layer in m.discriminator.layers]  # noqa: E731
+    assert layers(loaded) == layers(model)  # normalised once, not twice
+    for a, b in zip(model.variables, loaded.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("cls", [keras_gans.DCGAN, keras_gans.WGAN, keras_gans.WGANGP], ids=lambda c: c.__name__)
+def test_64x64_colour_models_train(cls):
+    model = small_model(cls, image_shape=(64, 64, 3))
+    compile_eager_graph(model)
+    assert model.generator.output_shape == (None, 64, 64, 3)
+    assert model.discriminator.output_shape == (None, 1)
+    history = small_fit(model, steps=1, batch=2)
+    assert all(np.isfinite(values[-1]) for values in history.values())
+    assert model.generate(2, seed=0).shape == (2, 64, 64, 3)
+
+
+# ----- a user's own networks fail early, in one line (issue 18) -------------------------
+
+
+def test_ragged_batch_at_run_time_says_how_to_fix():
+    model = small_model(keras_gans.WGANGP, n_critic=2)
+    compile_eager_graph(model)
+    images = random_images(7, shape=(16, 16, 1))  # batches of 4, then 3: 3 does not split into 2
+    with pytest.raises(tf.errors.InvalidArgumentError, match="n_critic \\* batch_size"):
+        model.fit(tf.data.Dataset.from_tensor_slices(images).batch(4), epochs=1, verbose=0)
+    with pytest.raises(keras_gans.errors.UserError, match="got a batch of 3. .*drop_remainder=True"):
+        model.fit(images, batch_size=4, epochs=1, verbose=0)  # refused before training starts
+
+
+def test_ragged_batch_is_caught_under_xla_too():
+    # XLA drops in-graph assertions: the check runs in the input pipeline instead.
+    model = small_model(keras_gans.WGANGP, n_critic=2)
+    model.compile(jit_compile=True)
+    images = random_images(7, shape=(16, 16, 1))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="n_critic \\* batch_size"):
+        model.fit(tf.data.Dataset.from_tensor_slices(images).batch(4), epochs=1, verbose=0)
+
+
+def test_discriminator_ending_in_sigmoid_is_refused():
+    discriminator = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Flatten(),
+                                      keras.layers.Dense(1, activation="sigmoid")])
+    with pytest.raises(keras_gans.errors.UserError, match="ends in a sigmoid.*remove the final activation"):
+        small_model(keras_gans.DCGAN, discriminator=discriminator)
+
+
+def test_generator_of_the_wrong_input_size_is_refused():
+    generator = keras.Sequential([keras.Input((7,)), keras.layers.Dense(256, activation="tanh"),
+                                  keras.layers.Reshape((16, 16, 1))])
+    with pytest.raises(keras_gans.errors.UserError, match="inputs of size 7 but latent_dim is 4; pass latent_dim=7"):
+        small_model(keras_gans.DCGAN, generator=generator)
+
+
+def patch_critic():
+    """PatchGAN style: one logit per 4x4 patch, [B, 4, 4, 1]."""
+    images = keras.Input((16, 16, 1))
+    x = keras.layers.Conv2D(4, 4, strides=2, padding="same")(images)
+    x = keras.layers.LeakyReLU(0.2)(x)
+    return keras.Model(images, keras.layers.Conv2D(1, 4, strides=2, padding="same")(x))
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_patch_critic_trains_with_every_model(cls):
+    model = small_model(cls, discriminator=patch_critic(), r1_gamma=1.0)
+    compile_eager_graph(model)
+    history = small_fit(model, steps=1)
+    assert all(np.isfinite(values[-1]) for values in history.values())

@@ -59,3 +59,31 @@ def test_mlp_pair_matches_the_article():
     images = generator.predict(np.zeros((2, 100), "float32"), verbose=0)
     assert images.shape == (2, 28, 28, 1)
     assert discriminator.predict(images, verbose=0).shape == (2, 1)
+
+
+def test_spectral_norm_brings_the_largest_singular_value_to_one():
+    from keras_gans.networks.spectral import with_spectral_norm
+
+    discriminator = dcgan.build_discriminator((16, 16, 1), width=4)
+    normalised = with_spectral_norm(discriminator)
+    wrapped = [l for l in normalised.layers if isinstance(l, keras.layers.SpectralNormalization)]
+    assert [l.layer.name for l in wrapped] == ["down0", "down1", "to_logit"]
+    assert with_spectral_norm(normalised) is normalised  # already normalised: left alone
+    kernel = wrapped[1].layer.kernel
+    for layer in wrapped:
+        layer.kernel.assign(layer.kernel * 30.0)  # sigma far from 1
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 1)).astype("float32")
+    for _ in range(20):  # one power iteration per training call
+        normalised(images, training=True)
+    sigma = np.linalg.svd(kernel.numpy().reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
+    assert sigma == pytest.approx(1.0, abs=0.02)
+
+
+def test_dcgan_paper_64x64_channels():
+    # 8w -> 4w -> 2w -> w in G (4x4x512 ... 32x32x64 -> 64x64x3), mirrored in D.
+    generator = dcgan.build_generator(100, (64, 64, 3), width=64)
+    shapes = [tuple(l.output.shape[1:]) for l in generator.layers if l.name in ("project_bn", "up1", "up2", "up3", "to_image")]
+    assert shapes == [(4, 4, 512), (8, 8, 256), (16, 16, 128), (32, 32, 64), (64, 64, 3)]
+    discriminator = dcgan.build_discriminator((64, 64, 3), width=64)
+    shapes = [tuple(l.output.shape[1:]) for l in discriminator.layers if l.name.startswith(("down", "to_logit")) and not l.name.endswith("_bn")]
+    assert shapes == [(32, 32, 64), (16, 16, 128), (8, 8, 256), (4, 4, 512), (1, 1, 1)]

@@ -1,7 +1,8 @@
 """The four reference models: GAN (MLP), DCGAN, WGAN and WGAN-GP."""
 
 from keras_gans.models.dcgan import DCGAN
-from keras_gans.models.gan import GAN, latent_vectors
+from keras_gans.latents import latent_vectors
+from keras_gans.models.gan import GAN
 from keras_gans.models.wgan import WGAN, ClipConstraint, attach_weight_clipping
 from keras_gans.models.wgan_gp import WGANGP
 

@@ -12,20 +12,13 @@ class DCGAN(GAN):
 
     Instance noise and label smoothing are off by default (the article's DCGAN
     uses neither); pass `instance_noise=0.05` or `label_smoothing=0.1` to try them.
+    Any square 4 * 2**k image size works, e.g. the DCGAN paper's 64x64x3
+    (`configs/dcgan64.flags`).
     """
 
+    networks = dcgan
+    discriminator_options = {"batch_norm": True}
+    optimizer_settings = ("Adam", {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "epsilon": 1e-8})
     default_width = 64
     default_instance_noise = 0.0
     default_batch_size = 256
-
-    def build_networks(self):
-        return (
-            dcgan.build_generator(self.latent_dim, self.image_shape, self.width),
-            dcgan.build_discriminator(self.image_shape, self.width, batch_norm=True),
-        )
-
-    def default_optimizers(self):
-        return (
-            keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999, epsilon=1e-8),
-            keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999, epsilon=1e-8),
-        )
