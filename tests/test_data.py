@@ -83,8 +83,10 @@ def test_folder_bad_inputs(tmp_path):
     with pytest.raises(UserError, match="holds no images"):
         data.open_source(f"folder:{tmp_path}")
     (tmp_path / "broken.png").write_bytes(b"not a png")
-    with pytest.raises(UserError, match="cannot decode image"):
-        data.open_source(f"folder:{tmp_path}", image_shape=(8, 8, 1))
+    for shape in [(8, 8, 1), None]:  # None: the first image would set the shape, and it is bad
+        with pytest.raises(UserError, match="none can be decoded") as error:
+            data.open_source(f"folder:{tmp_path}", image_shape=shape)
+        assert "\n" not in str(error.value) and "broken.png" in str(error.value)
 
 
 def test_tfds_loading_through_mock_data():
