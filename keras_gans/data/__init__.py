@@ -65,7 +65,7 @@ class ImageSource:
             return None
         if self.label_names is not None:
             return list(self.label_names)
-        return [str(i) for i in range(int(self.labels.max(initial=-1)) + 1)]
+        return [str(i) for i in range(int(self.labels.max()) + 1 if len(self.labels) else 0)]
 
     def no_labels_message(self):
         if self.name.startswith("folder:"):

@@ -1,0 +1,191 @@
+"""folder: datasets fed odd and bad files, symlink loops, crops, labels and the decode cache."""
+
+import io
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gans import data
+from keras_gans.data import cache, decode, folder
+from keras_gans.errors import UserError
+
+
+def save(path, image, **kwargs):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, **kwargs)
+    return path
+
+
+def odd_folder(root):
+    """Every odd and bad file of issue 15: 7 decodable files, 4 bad ones."""
+    good = {}
+    gray = np.full((6, 6), 100, np.uint8)
+    good["gray.png"] = save(root / "gray.png", Image.fromarray(gray))
+    # 16-bit grey: 65535 must become 255 and 32896 (= 128 * 257) 128, not clipped to 255.
+    wide = np.array([[65535, 32896], [0, 257]], np.uint16).repeat(3, 0).repeat(3, 1)
+    good["wide16.png"] = save(root / "wide16.png", Image.fromarray(wide))
+    # RGBA whose fully transparent pixels hide a red colour: they must come out as the background.
+    rgba = np.zeros((6, 6, 4), np.uint8)
+    rgba[..., 0] = 255
+    rgba[:3, ..., 3] = 255  # top half opaque red, bottom half transparent red
+    good["rgba.png"] = save(root / "rgba.png", Image.fromarray(rgba, "RGBA"))
+    palette = Image.new("P", (6, 6), 1)
+    palette.putpalette([0, 0, 255] + [0, 255, 0] + [0] * 762)
+    good["palette_transparent.png"] = save(root / "palette_transparent.png", palette, transparency=1)
+    opaque = Image.new("P", (6, 6), 0)
+    opaque.putpalette([0, 0, 255] + [0] * 765)
+    good["palette.gif"] = save(root / "palette.gif", opaque)
+    good["cmyk.jpg"] = save(root / "cmyk.jpg", Image.new("CMYK", (6, 6), (0, 255, 255, 0)))  # red
+    jpeg = io.BytesIO()
+    Image.new("RGB", (6, 6), (0, 0, 0)).save(jpeg, "JPEG")
+    (root / "jpeg_named.png").write_bytes(jpeg.getvalue())
+    good["jpeg_named.png"] = root / "jpeg_named.png"
+    png = io.BytesIO()
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 7).save(png, "PNG")
+    (root / "truncated.png").write_bytes(png.getvalue()[:60])
+    (root / "text.png").write_text("this is not an image")
+    (root / "empty.png").write_bytes(b"")
+    (root / "la_named.jpg").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    return good
+
+
+def test_odd_and_bad_files_all_load_or_are_skipped_with_one_warning(tmp_path, capsys):
+    good = odd_folder(tmp_path)
+    source = data.open_source(f"folder:{tmp_path}", image_shape=(6, 6, 3), cache_dir=str(tmp_path / "cache"))
+    warning = capsys.readouterr().err
+    assert len(source) == len(good) == 7
+    assert warning.count("\n") == 1 and "skipped 4 file(s)" in warning
+    for name in ("truncated.png", "text.png", "empty.png", "la_named.jpg"):
+        assert name in warning
+    by_name = dict(zip(sorted(good), source.images))
+    np.testing.assert_array_equal(by_name["gray.png"], np.full((6, 6, 3), 100))
+    np.testing.assert_array_equal(by_name["wide16.png"][0, :, 0], [255, 255, 255, 128, 128, 128])
+    np.testing.assert_array_equal(by_name["wide16.png"][3, :, 0], [0, 0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(by_name["rgba.png"][0, 0], [255, 0, 0])
+    np.testing.assert_array_equal(by_name["rgba.png"][5, 0], [255, 255, 255])  # white, not the hidden red
+    np.testing.assert_array_equal(by_name["palette_transparent.png"][0, 0], [255, 255, 255])
+    np.testing.assert_array_equal(by_name["palette.gif"][0, 0], [0, 0, 255])
+    assert by_name["cmyk.jpg"][2, 2, 0] > 240 and by_name["cmyk.jpg"][2, 2, 1:].max() < 15
+    assert by_name["jpeg_named.png"].max() < 5
+    black = data.open_source(f"folder:{tmp_path}", image_shape=(6, 6, 3), background="black",
+                             cache_dir=str(tmp_path / "cache"))
+    np.testing.assert_array_equal(dict(zip(sorted(good), black.images))["rgba.png"][5, 0], [0, 0, 0])
+
+
+def test_sixteen_bit_first_image_keeps_the_folder_grey(tmp_path):
+    save(tmp_path / "a.png", Image.fromarray(np.full((4, 5), 40000, np.uint16)))
+    save(tmp_path / "b.png", Image.fromarray(np.full((8, 8), 9, np.uint8)))
+    source = data.open_source(f"folder:{tmp_path}")
+    assert source.image_shape == (4, 5, 1)
+    assert source.images[0, 0, 0, 0] == round(40000 / 257)
+
+
+def test_center_crop_takes_the_largest_centred_square(tmp_path):
+    # 2 rows x 4 columns: columns 1 and 2 are the centred 2x2 square.
+    pixels = np.array([[10, 20, 30, 40], [50, 60, 70, 80]], np.uint8)
+    save(tmp_path / "wide.png", Image.fromarray(pixels))
+    cropped = data.open_source(f"folder:{tmp_path}", image_shape=(2, 2, 1), crop="center").images[0, ..., 0]
+    np.testing.assert_array_equal(cropped, [[20, 30], [60, 70]])
+    squashed = data.open_source(f"folder:{tmp_path}", image_shape=(2, 2, 1)).images[0, ..., 0]
+    assert not np.array_equal(squashed, cropped)  # the default squashes the whole image instead
+    assert decode.center_crop(Image.new("L", (3, 7))).size == (3, 3)
+
+
+def test_symlink_loops_add_nothing_and_do_not_escape(tmp_path):
+    root = tmp_path / "d"
+    save(root / "a.png", Image.new("L", (4, 4)))
+    save(root / "sub" / "b.png", Image.new("L", (4, 4)))
+    save(tmp_path / "outside.png", Image.new("L", (4, 4)))
+    os.symlink(".", root / "self")
+    os.symlink("..", root / "up")
+    os.symlink("..", root / "sub" / "parent")
+    os.symlink(root / "sub", root / "again")
+    assert [e.relpath for e in folder.list_images(str(root))] == ["a.png", os.path.join("sub", "b.png")]
+
+
+def test_class_sub_folders_give_sorted_labels(tmp_path):
+    for name, count in [("dog", 2), ("cat", 3)]:
+        for i in range(count):
+            save(tmp_path / name / f"{i}.png", Image.new("L", (4, 4), 50 if name == "cat" else 200))
+    source = data.open_source(f"folder:{tmp_path}", image_shape=(4, 4, 1))
+    assert source.class_names == ["cat", "dog"] and data.class_names(f"folder:{tmp_path}") == ["cat", "dog"]
+    images, labels = next(iter(data.load(f"folder:{tmp_path}", batch_size=5, image_shape=(4, 4, 1), labels=True)))
+    assert labels.dtype.name == "int32" and sorted(labels.numpy().tolist()) == [0, 0, 0, 1, 1]
+    # Each label stays with its image through the shuffle: cats are dark.
+    np.testing.assert_array_equal(images.numpy()[:, 0, 0, 0] < 0, labels.numpy() == 0)
+    save(tmp_path / "stray.png", Image.new("L", (4, 4)))  # an image outside any class folder
+    for call in (lambda: data.class_names(f"folder:{tmp_path}"),
+                 lambda: data.load(f"folder:{tmp_path}", batch_size=2, labels=True)):
+        with pytest.raises(UserError, match="sub-folder") as error:
+            call()
+        assert "\n" not in str(error.value)
+
+
+def test_labels_from_sample_and_default_output_unchanged():
+    images, labels = next(iter(data.load("sample", batch_size=16, seed=3, labels=True)))
+    plain = next(iter(data.load("sample", batch_size=16, seed=3)))
+    np.testing.assert_array_equal(images.numpy(), plain.numpy())
+    assert labels.dtype.name == "int32" and data.class_names("sample") == [str(i) for i in range(10)]
+    source = data.open_source("sample", limit=64)
+    first = next(iter(data.make_dataset(source, 8, seed=1, repeat=True, start_batch=3, labels=True)))
+    plain = next(iter(data.make_dataset(source, 8, seed=1, repeat=True, start_batch=3)))
+    np.testing.assert_array_equal(first[0].numpy(), plain.numpy())
+    np.testing.assert_array_equal(data.to_uint8(first[0].numpy()), source.images[_index_of(source, first[0])])
+    np.testing.assert_array_equal(first[1].numpy(), source.labels[_index_of(source, first[0])])
+
+
+def _index_of(source, batch):
+    flat = source.images.reshape(len(source), -1).astype(np.int64)
+    wanted = data.to_uint8(batch.numpy()).reshape(len(batch), -1).astype(np.int64)
+    return [int(np.flatnonzero((flat == row).all(1))[0]) for row in wanted]
+
+
+def test_second_load_reads_the_cache_without_decoding(tmp_path, monkeypatch):
+    for i in range(3):
+        save(tmp_path / f"{i}.png", Image.new("RGB", (5, 5), (i * 50, 0, 0)))
+    first = data.open_source(f"folder:{tmp_path}", image_shape=(4, 4, 3))
+    assert os.listdir(tmp_path / ".keras_gans_cache")
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded again despite the cache")
+
+    monkeypatch.setattr(decode, "decode_file", no_decoding)
+    np.testing.assert_array_equal(data.open_source(f"folder:{tmp_path}", image_shape=(4, 4, 3)).images, first.images)
+    with pytest.raises(AssertionError, match="decoded again"):  # other options: another key
+        data.open_source(f"folder:{tmp_path}", image_shape=(4, 4, 1))
+    os.utime(tmp_path / "1.png", ns=(1, 1))  # a changed file: another key
+    with pytest.raises(AssertionError, match="decoded again"):
+        data.open_source(f"folder:{tmp_path}", image_shape=(4, 4, 3))
+
+
+def test_unwritable_data_folder_caches_in_the_user_cache(tmp_path, monkeypatch):
+    save(tmp_path / "data" / "a.png", Image.new("L", (4, 4)))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home_cache"))
+    # A cache folder under a plain file cannot be created, even by root (chmod would not stop root).
+    monkeypatch.setattr(cache, "CACHE_FOLDER", "a.png/cache")
+    data.open_source(f"folder:{tmp_path / 'data'}", image_shape=(4, 4, 1))
+    assert len(os.listdir(tmp_path / "home_cache" / "keras_gans")) == 1
+    assert sorted(os.listdir(tmp_path / "data")) == ["a.png"]
+
+
+def test_progress_line_reports_rate_and_time_left(capsys):
+    progress = folder.Progress("decoding x", 100, every_s=1e-9)
+    progress.update(50)
+    progress.close()
+    err = capsys.readouterr().err
+    assert "50/100 images" in err and "images/s" in err and "s left" in err
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"crop": "middle"}, "unknown crop"),
+    ({"background": "grey"}, "unknown background"),
+    ({"image_shape": (4, 4, 2)}, "1 or 3 channels"),
+    ({"image_shape": (4000, 4000, 3), "max_memory_gb": 0.01}, "--max_memory_gb"),
+])
+def test_folder_option_errors_are_one_line(tmp_path, kwargs, message):
+    save(tmp_path / "a.png", Image.new("L", (4, 4)))
+    with pytest.raises(UserError, match=message) as error:
+        data.open_source(f"folder:{tmp_path}", **kwargs)
+    assert "\n" not in str(error.value)
