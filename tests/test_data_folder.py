@@ -5,10 +5,11 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from keras_gans import data
-from keras_gans.data import cache, decode, folder
+from keras_gans.data import cache, decode, folder, stream
 from keras_gans.errors import UserError
 
 
@@ -182,10 +183,32 @@ def test_progress_line_reports_rate_and_time_left(capsys):
     ({"crop": "middle"}, "unknown crop"),
     ({"background": "grey"}, "unknown background"),
     ({"image_shape": (4, 4, 2)}, "1 or 3 channels"),
-    ({"image_shape": (4000, 4000, 3), "max_memory_gb": 0.01}, "--max_memory_gb"),
 ])
 def test_folder_option_errors_are_one_line(tmp_path, kwargs, message):
     save(tmp_path / "a.png", Image.new("L", (4, 4)))
     with pytest.raises(UserError, match=message) as error:
         data.open_source(f"folder:{tmp_path}", **kwargs)
     assert "\n" not in str(error.value)
+
+
+def test_streaming_gives_the_in_memory_batches(tmp_path, capsys, monkeypatch):
+    rng = np.random.default_rng(0)
+    for i in range(23):
+        save(tmp_path / "d" / ("a" if i % 3 else "b") / f"{i}.png", Image.fromarray(rng.integers(0, 255, (9, 7, 3), np.uint8)))
+    (tmp_path / "d" / "a" / "bad.png").write_text("not an image")
+    spec, shape = f"folder:{tmp_path / 'd'}", (8, 8, 3)
+    memory = data.open_source(spec, image_shape=shape, cache_dir=str(tmp_path / "c1"))
+    streamed = data.open_source(spec, image_shape=shape, cache_dir=str(tmp_path / "c2"), max_memory_gb=1e-6)
+    assert isinstance(streamed.images, stream.DiskImages) and isinstance(memory.images, np.ndarray)
+    assert len(streamed) == len(memory) == 23 and capsys.readouterr().err.count("skipped 1 file") == 2
+    np.testing.assert_array_equal(np.asarray(streamed.images), memory.images)
+    np.testing.assert_array_equal(streamed.labels, memory.labels)
+    for kwargs in [dict(repeat=True, start_batch=0), dict(repeat=True, start_batch=7), dict(labels=True)]:
+        pairs = zip(data.make_dataset(memory, 5, seed=4, **kwargs), data.make_dataset(streamed, 5, seed=4, **kwargs))
+        for _, (a, b) in zip(range(9), pairs):
+            for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
+                np.testing.assert_array_equal(x.numpy(), y.numpy())
+    # A second streamed open reads the on-disk cache: no decoding.
+    monkeypatch.setattr(decode, "decode_file", None)
+    again = data.open_source(spec, image_shape=shape, cache_dir=str(tmp_path / "c2"), max_memory_gb=1e-6)
+    np.testing.assert_array_equal(again.images[[0, 22]], memory.images[[0, 22]])

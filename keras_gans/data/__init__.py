@@ -98,7 +98,9 @@ def open_source(spec, split="train", image_shape=None, data_dir=None, download=T
             are drawn to be shown on a light page.
         cache_dir: where a decoded folder is cached; None: beside the data,
             or ~/.cache/keras_gans when the data folder is read-only.
-        max_memory_gb: refuse a folder whose decoded images need more memory.
+        max_memory_gb: a folder whose decoded images need more (GB) is not
+            held in memory but streamed: decoded once into an on-disk cache and
+            read batch by batch (same batches, see `stream`). None: no limit.
     """
     spec = str(spec)
     kind, _, arg = spec.partition(":")
@@ -125,7 +127,7 @@ def open_source(spec, split="train", image_shape=None, data_dir=None, download=T
         )
     if images.ndim == 3:
         images = images[..., np.newaxis]
-    if limit is not None:
+    if limit is not None and len(images) > limit:
         images = images[:limit]
         labels = None if labels is None else labels[:limit]
     if len(images) == 0:

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from keras_gans.data import cache, decode
+from keras_gans.data import cache, decode, stream
 from keras_gans.errors import UserError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -87,7 +87,8 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
         cache_dir: where the decoded array is cached; None: in DIR/.keras_gans_cache,
             or ~/.cache/keras_gans when DIR is read-only.
         limit: decode only the first `limit` files (in sorted order).
-        max_memory_gb: refuse, before decoding, a folder whose decoded images need more.
+        max_memory_gb: a folder whose decoded images need more is streamed from
+            an on-disk cache (`stream.DiskImages`) instead of held in memory.
     """
     if not os.path.isdir(directory):
         raise UserError(f"image folder {directory!r} does not exist: check the path after 'folder:'")
@@ -106,21 +107,18 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
     height, width, channels = image_shape
     if channels not in (1, 3):
         raise UserError(f"folder images can be loaded with 1 or 3 channels, not {channels}: use --channels=1 or 3")
-    needed = len(files) * height * width * channels / 1e9
-    if max_memory_gb is not None and needed > max_memory_gb:
-        raise UserError(
-            f"image folder {directory!r} needs {needed:.1f} GB decoded ({len(files)} images of "
-            f"{height}x{width}x{channels}), more than --max_memory_gb={max_memory_gb:g}: raise --max_memory_gb, "
-            "lower --image_size or use fewer images (streaming from disk is not implemented yet)"
-        )
     options = dict(height=height, width=width, channels=channels, crop=crop, background=background)
     places = cache.candidate_paths(directory, cache.cache_key(directory, files, options), cache_dir)
-    stored = cache.read(places)
-    if stored is not None:
-        images, good = stored["images"], stored["good"]
+    needed = len(files) * height * width * channels / 1e9
+    if max_memory_gb is not None and needed > max_memory_gb:
+        images, good = _streamed(files, places, (height, width), channels, crop, background, directory)
     else:
-        images, good = decode_all(files, (height, width), channels, crop, background, directory)
-        cache.write(places, {"images": images, "good": good})
+        stored = cache.read(places)
+        if stored is not None:
+            images, good = stored["images"], stored["good"]
+        else:
+            images, good = decode_all(files, (height, width), channels, crop, background, directory)
+            cache.write(places, {"images": images, "good": good})
     if not good.any():
         raise _nothing_decodable(directory, files)
     bad = [files[i].relpath for i in np.flatnonzero(~good)]
@@ -129,6 +127,25 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
     kept = [f for f, ok in zip(files, good) if ok]
     labels, names = class_labels(kept)
     return images, labels, names
+
+
+def _streamed(files, places, size, channels, crop, background, directory):
+    """A `stream.DiskImages` over the decoded cache (made now if missing) and the good mask."""
+    places = [place[:-len(".npz")] + ".npy" for place in places]
+    for place in places:
+        found = stream.open_cached(place, len(files))
+        if found is not None:
+            return found
+    error = None
+    for place in places:  # beside the data, else the user cache
+        progress = Progress(f"decoding {directory} to {place}", len(files))
+        try:
+            good = stream.decode_to_file(files, place, size, channels, crop, background, progress)
+        except UserError as failure:
+            error = failure
+            continue
+        return stream.DiskImages(place, np.flatnonzero(good)), good
+    raise error
 
 
 def decode_all(files, size, channels, crop, background, directory):

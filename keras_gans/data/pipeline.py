@@ -49,8 +49,19 @@ def make_dataset(source, batch_size, shuffle=True, seed=None, drop_remainder=Tru
         raise UserError(source.no_labels_message())
     # Labels travel with their images through the same gather/shuffle, so pairs never mix.
     arrays = (source.images, source.labels.astype(np.int32)) if labels else source.images
+    on_disk = not isinstance(source.images, np.ndarray)  # a stream.DiskImages: read per batch
+    if on_disk and not repeat:
+        # The same shuffle of indices as of images (tf's shuffle depends on the seed and size only).
+        dataset = tf.data.Dataset.range(len(source))
+        if shuffle:
+            dataset = dataset.shuffle(len(source), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     if repeat:
         dataset = _endless_indices(len(source), batch_size, shuffle, seed, start_batch)
+    if on_disk:
+        dataset = dataset.map(lambda index: _read_rows(source, index, labels),
+                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    elif repeat:
         tensors = tf.nest.map_structure(tf.constant, arrays)
         dataset = dataset.map(
             lambda index: tf.nest.map_structure(lambda t: tf.gather(t, index), tensors),
@@ -64,6 +75,15 @@ def make_dataset(source, batch_size, shuffle=True, seed=None, drop_remainder=Tru
     normalise = (lambda images, y: (to_unit_range(images), y)) if labels else to_unit_range
     dataset = dataset.map(normalise, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _read_rows(source, index, labels):
+    """Images (and labels) at a batch of indices, read from a disk-backed source."""
+    images = tf.numpy_function(source.images.take, [index], tf.uint8, stateful=False)
+    images.set_shape([None, *source.image_shape])
+    if not labels:
+        return images
+    return images, tf.gather(tf.constant(source.labels.astype(np.int32)), index)
 
 
 def _endless_indices(size, batch_size, shuffle, seed, start_batch):
