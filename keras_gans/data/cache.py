@@ -68,6 +68,7 @@ def write(paths, arrays):
         try:
             with os.fdopen(handle, "wb") as f:
                 np.savez(f, **arrays)
+            os.chmod(temporary, 0o644)  # mkstemp makes it private; others sharing the data may reuse it
             os.replace(temporary, path)
             return path
         except OSError:
