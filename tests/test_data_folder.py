@@ -212,3 +212,24 @@ def test_streaming_gives_the_in_memory_batches(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(decode, "decode_file", None)
     again = data.open_source(spec, image_shape=shape, cache_dir=str(tmp_path / "c2"), max_memory_gb=1e-6)
     np.testing.assert_array_equal(again.images[[0, 22]], memory.images[[0, 22]])
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale_to_nearly_the_same_pixels(tmp_path):
+    y, x = np.mgrid[0:512, 0:640]
+    photo = np.stack([x * 255 // 640, y * 255 // 512, (x + y) % 256 // 2 + 64], -1).astype(np.uint8)
+    save(tmp_path / "photo.jpg", Image.fromarray(photo), quality=95)
+    with Image.open(tmp_path / "photo.jpg") as image:
+        decode.draft(image, (64, 64), "center")
+        assert image.size == (80, 64)  # 1/8 scale: its 64x64 centre still covers the 64x64 target
+    fast = decode.decode_file(tmp_path / "photo.jpg", (64, 64), 3, "center")
+    with Image.open(tmp_path / "photo.jpg") as image:
+        full = np.asarray(decode.center_crop(image.convert("RGB")).resize((64, 64), Image.Resampling.BICUBIC))
+    assert np.abs(fast.astype(int) - full).mean() < 3
+
+
+def test_bad_first_file_does_not_decide_the_shape(tmp_path, capsys):
+    (tmp_path / "0_bad.png").write_bytes(b"")
+    save(tmp_path / "1.png", Image.new("RGB", (5, 3), (9, 9, 9)))
+    source = data.open_source(f"folder:{tmp_path}")
+    assert source.image_shape == (3, 5, 3) and len(source) == 1
+    assert "0_bad.png" in capsys.readouterr().err

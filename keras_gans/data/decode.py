@@ -4,6 +4,8 @@ Every file is decoded on its own, so one bad file costs only itself: the
 caller skips files for which `decode_file` raises `BadImage`.
 """
 
+import math
+
 import numpy as np
 from PIL import Image
 
@@ -54,6 +56,8 @@ def decode_file(path, size, channels, crop="none", background="white"):
     """
     try:
         with Image.open(path) as image:
+            if image.format == "JPEG":
+                draft(image, size, crop)
             image.load()  # decode now: a truncated file fails here, not later
             image = to_8bit(image, background)
     except BadImage:
@@ -70,6 +74,23 @@ def decode_file(path, size, channels, crop="none", background="white"):
     if channels == 3 and array.ndim == 2:
         array = np.repeat(array[..., np.newaxis], 3, axis=-1)
     return array.reshape(height, width, channels)
+
+
+def draft(image, size, crop):
+    """Lets libjpeg decode a large JPEG at 1/2, 1/4 or 1/8 scale, when that still covers `size`.
+
+    Several times faster for photos much larger than the model's images
+    (a 1024x1024 photo for a 64x64 model decodes at 128x128), and the DCT
+    scaling is itself an antialiased reduction.
+    """
+    width, height = image.size
+    target_height, target_width = size
+    if crop == "center":
+        scale = max(target_width, target_height) / min(width, height)
+    else:
+        scale = max(target_width / width, target_height / height)
+    if scale < 0.5:
+        image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
 
 
 def to_8bit(image, background="white"):
