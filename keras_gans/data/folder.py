@@ -165,9 +165,11 @@ def decode_all(files, size, channels, crop, background, directory):
 
     progress = Progress(f"decoding {directory}", len(files)) if len(files) >= PROGRESS_MIN_IMAGES else None
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 2)) as pool:
-        for done, _ in enumerate(pool.map(work, range(len(files))), 1):
+        # In chunks: submitting 100,000 tasks at once takes seconds before the first result.
+        for start in range(0, len(files), stream.CHUNK):
+            list(pool.map(work, range(start, min(start + stream.CHUNK, len(files)))))
             if progress:
-                progress.update(done)
+                progress.update(min(start + stream.CHUNK, len(files)))
     if progress:
         progress.close()
     return (images if good.all() else images[good]), good
@@ -188,8 +190,8 @@ class Progress:
             return
         self.last = now
         rate = done / max(now - self.start, 1e-9)
-        left = (self.total - done) / rate if rate > 0 else 0.0
-        line = f"{self.what}: {done}/{self.total} images, {rate:.0f} images/s, {left:.0f} s left"
+        left = f"{(self.total - done) / rate:.0f} s left" if done else "time left unknown yet"
+        line = f"{self.what}: {done}/{self.total} images, {rate:.0f} images/s, {left}"
         sys.stderr.write(("\r" + line) if self.tty else (line + "\n"))
         sys.stderr.flush()
 
