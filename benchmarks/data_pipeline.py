@@ -82,9 +82,8 @@ def main():
         return
     for phase in args.phases.split(","):
         if phase in ("memory_cold", "stream_cold") and os.path.isdir(args.cache_dir):
-            for name in os.listdir(args.cache_dir):  # cold: nothing cached for this phase's mode
-                if name.endswith(".npz" if phase == "memory_cold" else ".npy"):
-                    os.unlink(os.path.join(args.cache_dir, name))
+            for name in os.listdir(args.cache_dir):  # cold: nothing cached (both modes share entries)
+                os.unlink(os.path.join(args.cache_dir, name))
         subprocess.run([sys.executable, __file__, *sys.argv[1:], "--phase", phase], check=True)
 
 

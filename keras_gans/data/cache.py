@@ -1,10 +1,16 @@
-"""A decoded folder kept as one .npz file, so a second run skips the decoding.
+"""A decoded folder kept on disk, so a second run skips the decoding.
+
+An entry is two uncompressed .npy files: `folder-KEY.npy`, the images of
+every listed file in order (a file that failed to decode is a zero row), and
+`folder-KEY.good.npy`, which files decoded. The in-memory mode loads it whole
+(a plain file read: about a second per GB); the streaming mode reads rows of
+it per batch (`stream.DiskImages`). Both modes share entries.
 
 The key hashes everything the result depends on: each file's path, size and
 modification time, and the decode options. A changed, added or removed file
 or another option gives another key, so a stale cache is never read.
-Entries are written to a temporary name and renamed, so a killed run leaves
-no half-written cache behind.
+The images are written to a temporary name and renamed last, so a killed run
+leaves no entry that looks complete.
 """
 
 import hashlib
@@ -34,46 +40,79 @@ def cache_key(root, files, options):
 
 
 def candidate_paths(root, key, cache_dir=None):
-    """Where the cache entry may live, in order: `cache_dir`, or beside the data then the user cache."""
-    name = f"folder-{key}.npz"
+    """Where the entry's images may live, in order: `cache_dir`, or beside the data then the user cache."""
+    name = f"folder-{key}.npy"
     if cache_dir:
         return [os.path.join(cache_dir, name)]
     return [os.path.join(root, CACHE_FOLDER, name), os.path.join(user_cache_dir(), name)]
 
 
-def read(paths):
-    """The cached arrays (a dict) from the first readable path, or None."""
+def good_path(path):
+    """The file beside an entry's images holding which files decoded."""
+    return path[:-len(".npy")] + ".good.npy"
+
+
+def find(paths, count):
+    """(path, good mask) of the first complete entry for `count` files, or None."""
     for path in paths:
         try:
-            with np.load(path, allow_pickle=False) as entry:
-                return {name: entry[name] for name in entry.files}
-        except (OSError, ValueError, EOFError, KeyError):
+            good = np.load(good_path(path), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
             continue  # missing or damaged: try the next place, or decode again
+        if len(good) == count and good.dtype == bool and os.path.exists(path):
+            return path, good
     return None
 
 
-def write(paths, arrays):
-    """Writes the arrays to the first writable path; returns it, or None.
+def read(paths, count):
+    """(images [count, H, W, C], good mask) of the first complete entry, or None."""
+    found = find(paths, count)
+    if found is None:
+        return None
+    try:
+        images = np.load(found[0], allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    return (images, found[1]) if len(images) == count else None
+
+
+def new_file(path):
+    """A temporary file (handle, name) beside `path`, to be completed by `commit`."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    return tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npy")
+
+
+def commit(temporary, path, good):
+    """Publishes a finished images file: its mask first, then the images under their name."""
+    os.chmod(temporary, 0o644)  # mkstemp makes it private; others sharing the data may reuse it
+    np.save(good_path(path), good)
+    os.replace(temporary, path)
+
+
+def remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write(paths, images, good):
+    """Writes an entry to the first writable place; returns its path, or None.
 
     A read-only data folder falls back to the user cache without a word:
     the cache only saves time, so failing to write it must not stop a run.
     """
     for path in paths:
-        folder = os.path.dirname(path)
         try:
-            os.makedirs(folder, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+            handle, temporary = new_file(path)
         except OSError:
             continue
         try:
             with os.fdopen(handle, "wb") as f:
-                np.savez(f, **arrays)
-            os.chmod(temporary, 0o644)  # mkstemp makes it private; others sharing the data may reuse it
-            os.replace(temporary, path)
+                np.save(f, images)
+            commit(temporary, path, good)
             return path
         except OSError:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+            remove(temporary)
     return None

@@ -113,12 +113,13 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
     if max_memory_gb is not None and needed > max_memory_gb:
         images, good = _streamed(files, places, (height, width), channels, crop, background, directory)
     else:
-        stored = cache.read(places)
+        stored = cache.read(places, len(files))
         if stored is not None:
-            images, good = stored["images"], stored["good"]
+            images, good = stored
         else:
             images, good = decode_all(files, (height, width), channels, crop, background, directory)
-            cache.write(places, {"images": images, "good": good})
+            cache.write(places, images, good)
+        images = images if good.all() else images[good]
     if not good.any():
         raise _nothing_decodable(directory, files)
     bad = [files[i].relpath for i in np.flatnonzero(~good)]
@@ -131,11 +132,9 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
 
 def _streamed(files, places, size, channels, crop, background, directory):
     """A `stream.DiskImages` over the decoded cache (made now if missing) and the good mask."""
-    places = [place[:-len(".npz")] + ".npy" for place in places]
-    for place in places:
-        found = stream.open_cached(place, len(files))
-        if found is not None:
-            return found
+    found = cache.find(places, len(files))
+    if found is not None:
+        return stream.DiskImages(found[0], np.flatnonzero(found[1])), found[1]
     error = None
     for place in places:  # beside the data, else the user cache
         progress = Progress(f"decoding {directory} to {place}", len(files))
@@ -149,7 +148,7 @@ def _streamed(files, places, size, channels, crop, background, directory):
 
 
 def decode_all(files, size, channels, crop, background, directory):
-    """uint8 [N_good, H, W, C] and a bool mask [N] of the files that decoded.
+    """uint8 [N, H, W, C] (zero rows for bad files) and a bool mask [N] of the files that decoded.
 
     Threads decode in parallel: PIL releases the GIL while decoding and resizing.
     """
@@ -172,7 +171,7 @@ def decode_all(files, size, channels, crop, background, directory):
                 progress.update(min(start + stream.CHUNK, len(files)))
     if progress:
         progress.close()
-    return (images if good.all() else images[good]), good
+    return images, good
 
 
 class Progress:

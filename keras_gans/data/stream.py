@@ -1,4 +1,4 @@
-"""Folders larger than the memory budget: decoded once into an on-disk .npy, then read per batch.
+"""Folders larger than the memory budget: decoded once into the on-disk cache, then read per batch.
 
 The first run decodes every file (in parallel, chunk by chunk, so memory stays
 at one chunk) into an uncompressed .npy in the cache; training then reads only
@@ -11,11 +11,10 @@ stay in the process's resident memory.
 
 import concurrent.futures
 import os
-import tempfile
 
 import numpy as np
 
-from keras_gans.data import decode
+from keras_gans.data import cache, decode
 from keras_gans.errors import UserError
 
 CHUNK = 1024  # files decoded per round: bounds the memory of the first run
@@ -71,17 +70,15 @@ class DiskImages:
 
 
 def decode_to_file(files, path, size, channels, crop, background, progress=None):
-    """Decodes `files` into the .npy at `path` (bad files as zero rows); returns the good mask."""
+    """Decodes `files` into the cache entry at `path` (bad files as zero rows); returns the good mask."""
     height, width = size
     good = np.zeros(len(files), bool)
-    folder = os.path.dirname(path)
     try:
-        os.makedirs(folder, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npy")
+        handle, temporary = cache.new_file(path)
     except OSError as error:
         raise UserError(
             f"streaming a large folder needs a writable cache for its decoded images ({error.strerror}: "
-            f"{folder}): pass --cache_dir=A_WRITABLE_FOLDER"
+            f"{os.path.dirname(path)}): pass --cache_dir=A_WRITABLE_FOLDER"
         ) from None
     row_bytes = height * width * channels
     try:
@@ -89,7 +86,7 @@ def decode_to_file(files, path, size, channels, crop, background, progress=None)
             np.lib.format.write_array_header_1_0(
                 f, {"descr": "|u1", "fortran_order": False, "shape": (len(files), height, width, channels)})
             offset = f.tell()
-            f.truncate(offset + len(files) * row_bytes)
+            f.truncate(offset + len(files) * row_bytes)  # a sparse file: bad files stay zero rows
 
             def work(i):
                 try:
@@ -104,40 +101,14 @@ def decode_to_file(files, path, size, channels, crop, background, progress=None)
                     list(pool.map(work, range(start, min(start + CHUNK, len(files)))))
                     if progress:
                         progress.update(min(start + CHUNK, len(files)))
-        os.chmod(temporary, 0o644)
-        # The mask first: a file at `path` is then always complete, with its mask beside it.
-        np.save(good_path(path), good)
-        os.replace(temporary, path)
+        cache.commit(temporary, path, good)
     except OSError as error:
-        _remove(temporary)
+        cache.remove(temporary)
         raise UserError(f"cannot write the decoded-image cache {path}: {error.strerror}; free disk space or pass "
                         "--cache_dir") from None
     except BaseException:
-        _remove(temporary)
+        cache.remove(temporary)
         raise
     if progress:
         progress.close()
     return good
-
-
-def good_path(path):
-    """The file beside an images .npy holding which files decoded."""
-    return path[:-len(".npy")] + ".good.npy"
-
-
-def open_cached(path, count):
-    """(DiskImages, good mask) of a complete cache entry at `path` for `count` files, or None."""
-    try:
-        good = np.load(good_path(path), allow_pickle=False)
-        if len(good) == count and os.path.exists(path):
-            return DiskImages(path, np.flatnonzero(good)), good
-    except (OSError, ValueError, EOFError):
-        pass
-    return None
-
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
