@@ -102,8 +102,12 @@ def test_symlink_loops_add_nothing_and_do_not_escape(tmp_path):
     os.symlink(".", root / "self")
     os.symlink("..", root / "up")
     os.symlink("..", root / "sub" / "parent")
-    os.symlink(root / "sub", root / "again")
-    assert [e.relpath for e in folder.list_images(str(root))] == ["a.png", os.path.join("sub", "b.png")]
+    os.symlink(root / "sub", root / "again")  # sorts before "sub": the plain path must still win
+    os.symlink(root / "a.png", root / "0_link.png")
+    save(tmp_path / "elsewhere" / "c.png", Image.new("L", (4, 4)))
+    os.symlink(tmp_path / "elsewhere", root / "linked")  # a symlinked folder outside DIR is followed
+    assert [e.relpath for e in folder.list_images(str(root))] == [
+        "a.png", os.path.join("linked", "c.png"), os.path.join("sub", "b.png")]
 
 
 def test_class_sub_folders_give_sorted_labels(tmp_path):

@@ -26,12 +26,22 @@ FileEntry = collections.namedtuple("FileEntry", "path relpath size mtime_ns")
 
 
 def list_images(root):
-    """Image files under `root` as sorted `FileEntry`s, following symlinks safely."""
+    """Image files under `root` as sorted `FileEntry`s, following symlinks safely.
+
+    Plain folders and files are taken first; symlinked ones afterwards, in
+    sorted order, and only when they lead somewhere not already taken. So
+    each real file is listed once, under its plain path when it has one, and
+    the result does not depend on the order the file system lists entries in.
+    """
     root_real = os.path.realpath(root)
     seen_dirs, seen_files, found = set(), set(), []
-    stack = [(root, "")]
-    while stack:
-        directory, relative = stack.pop()
+    linked_dirs, linked_files = [], []
+    pending = [(root, "")]
+    while pending or linked_dirs:
+        if not pending:  # the plain tree is done: now the symlinked folders
+            linked_dirs.sort(key=lambda item: item[1])
+            pending.append(linked_dirs.pop(0))
+        directory, relative = pending.pop()
         real = os.path.realpath(directory)
         # A link back to DIR or above it (`self -> .`, `up -> ..`) would loop or
         # escape the dataset; a folder reached twice would count its files twice.
@@ -47,16 +57,24 @@ def list_images(root):
                 continue
             rel = os.path.join(relative, entry.name) if relative else entry.name
             try:
+                link = entry.is_symlink()
                 if entry.is_dir():  # follows symlinks
-                    stack.append((entry.path, rel))
+                    (linked_dirs if link else pending).append((entry.path, rel))
                 elif entry.name.lower().endswith(IMAGE_EXTENSIONS):
-                    real_file = os.path.realpath(entry.path)
-                    if real_file not in seen_files:
-                        seen_files.add(real_file)
-                        stat = entry.stat()
-                        found.append(FileEntry(entry.path, rel, stat.st_size, stat.st_mtime_ns))
+                    stat = entry.stat()
+                    item = FileEntry(entry.path, rel, stat.st_size, stat.st_mtime_ns)
+                    if link:
+                        linked_files.append(item)
+                    else:  # no syscall needed for its real path: seconds saved on 100,000 files
+                        seen_files.add(os.path.join(real, entry.name))
+                        found.append(item)
             except OSError:
                 continue  # a dangling link
+    for item in sorted(linked_files, key=lambda e: e.relpath):
+        real_file = os.path.realpath(item.path)
+        if real_file not in seen_files:
+            seen_files.add(real_file)
+            found.append(item)
     return sorted(found, key=lambda e: e.relpath)
 
 
