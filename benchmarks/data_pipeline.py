@@ -9,6 +9,7 @@ one JSON line:
   memory_warm  the same again: cached start time
   stream_cold  open_source with --max_memory_gb below the data size: decode to the on-disk cache
   stream_read  streaming start time, then images/s of make_dataset(repeat=True) and peak RSS
+  dcgan_step   images/s a 64x64x3 DCGAN (default width) train step consumes, fed from memory
 """
 
 import argparse
@@ -22,7 +23,7 @@ import time
 
 import numpy as np
 
-PHASES = ("generate", "memory_cold", "memory_warm", "stream_cold", "stream_read")
+PHASES = ("generate", "memory_cold", "memory_warm", "stream_cold", "stream_read", "dcgan_step")
 
 
 def generate(directory, count, classes=10):
@@ -40,11 +41,29 @@ def generate(directory, count, classes=10):
         list(pool.map(one, range(count)))
 
 
+def dcgan_step(batch_size, steps=20):
+    """Real images per second consumed by DCGAN's train_step at 64x64x3 (after 3 warm-up steps)."""
+    import tensorflow as tf
+
+    from keras_gans.models import DCGAN
+
+    model = DCGAN(image_shape=(64, 64, 3))
+    model.compile()
+    batch = tf.random.uniform((batch_size, 64, 64, 3), -1, 1)
+    dataset = tf.data.Dataset.from_tensors(batch).repeat()
+    model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)
+    begin = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return {"images_per_s": round(steps * batch_size / (time.perf_counter() - begin), 1), "batch_size": batch_size}
+
+
 def run_phase(args):
     from keras_gans import data
 
     spec, shape = f"folder:{args.dir}", (64, 64, 3)
     start = time.perf_counter()
+    if args.phase == "dcgan_step":
+        return dcgan_step(args.batch_size)
     if args.phase == "generate":
         present = sum(len(files) for _, _, files in os.walk(args.dir)) if os.path.isdir(args.dir) else 0
         if present < args.count:
