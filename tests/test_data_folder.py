@@ -92,6 +92,9 @@ def test_center_crop_takes_the_largest_centred_square(tmp_path):
     squashed = data.open_source(f"folder:{tmp_path}", image_shape=(2, 2, 1)).images[0, ..., 0]
     assert not np.array_equal(squashed, cropped)  # the default squashes the whole image instead
     assert decode.center_crop(Image.new("L", (3, 7))).size == (3, 3)
+    # Without a shape, the first image's centred square sets it: no resize, the same pixels.
+    unsized = data.open_source(f"folder:{tmp_path}", crop="center").images[0, ..., 0]
+    np.testing.assert_array_equal(unsized, [[20, 30], [60, 70]])
 
 
 def test_symlink_loops_add_nothing_and_do_not_escape(tmp_path):

@@ -11,11 +11,13 @@ Specs:
 
 Every source is decoded once into a uint8 array held in memory, so an epoch
 never decodes an image twice; normalisation to [-1, 1] happens per batch,
-vectorised. A decoded folder is cached on disk (see `cache`). docs/data.md
-is the user's manual.
+vectorised. A decoded folder is cached on disk (see `cache`), and one larger
+than `max_memory_gb` is read from that cache batch by batch instead (see
+`stream`). docs/data.md is the user's manual.
 
 Modules: idx (IDX files), folder (image folders), decode (one image file),
-cache (decoded folders on disk), tfds_source (TFDS), pipeline (batching).
+cache (decoded folders on disk), stream (folders larger than memory),
+tfds_source (TFDS), pipeline (batching).
 """
 
 import dataclasses

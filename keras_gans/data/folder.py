@@ -98,8 +98,8 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
 
     Args:
         directory: the folder.
-        image_shape: (H, W, C); None: the first decodable image's size, and 1
-            channel if it is grey, else 3.
+        image_shape: (H, W, C); None: the first decodable image's size (its
+            centred square's with crop="center"), and 1 channel if it is grey, else 3.
         crop: "none" or "center" (see `decode.decode_file`).
         background: "white" or "black" behind transparent pixels.
         cache_dir: where the decoded array is cached; None: in DIR/.keras_gans_cache,
@@ -121,7 +121,10 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
         first = _first_decodable(files)
         if first is None:
             raise _nothing_decodable(directory, files)
-        image_shape = (*decode.size_of(first.path), decode.channels_of(first.path))
+        height, width = decode.size_of(first.path)
+        if crop == "center":
+            height = width = min(height, width)
+        image_shape = (height, width, decode.channels_of(first.path))
     height, width, channels = image_shape
     if channels not in (1, 3):
         raise UserError(f"folder images can be loaded with 1 or 3 channels, not {channels}: use --channels=1 or 3")
