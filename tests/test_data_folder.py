@@ -240,3 +240,14 @@ def test_bad_first_file_does_not_decide_the_shape(tmp_path, capsys):
     source = data.open_source(f"folder:{tmp_path}")
     assert source.image_shape == (3, 5, 3) and len(source) == 1
     assert "0_bad.png" in capsys.readouterr().err
+
+
+def test_streamed_resume_picks_up_the_same_stream(tmp_path):
+    rng = np.random.default_rng(1)
+    for i in range(13):
+        save(tmp_path / f"{i:02d}.png", Image.fromarray(rng.integers(0, 255, (4, 4, 3), np.uint8)))
+    source = data.open_source(f"folder:{tmp_path}", image_shape=(4, 4, 3), max_memory_gb=1e-9)
+    assert isinstance(source.images, stream.DiskImages)
+    whole = [b.numpy() for _, b in zip(range(12), data.make_dataset(source, 4, seed=9, repeat=True))]
+    resumed = [b.numpy() for _, b in zip(range(5), data.make_dataset(source, 4, seed=9, repeat=True, start_batch=7))]
+    np.testing.assert_array_equal(np.stack(resumed), np.stack(whole[7:]))  # crosses pass boundaries (13 images)
