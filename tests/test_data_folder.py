@@ -251,3 +251,21 @@ def test_streamed_resume_picks_up_the_same_stream(tmp_path):
     whole = [b.numpy() for _, b in zip(range(12), data.make_dataset(source, 4, seed=9, repeat=True))]
     resumed = [b.numpy() for _, b in zip(range(5), data.make_dataset(source, 4, seed=9, repeat=True, start_batch=7))]
     np.testing.assert_array_equal(np.stack(resumed), np.stack(whole[7:]))  # crosses pass boundaries (13 images)
+
+
+def test_worker_shards_read_only_their_part_and_make_up_the_global_batch(tmp_path, monkeypatch):
+    for i in range(10):
+        save(tmp_path / f"{i}.png", Image.new("L", (2, 2), i * 20))
+    source = data.open_source(f"folder:{tmp_path}", image_shape=(2, 2, 1), max_memory_gb=1e-9)
+    read = []
+    take = source.images.take
+    monkeypatch.setattr(source.images, "take", lambda indices: read.append(len(indices)) or take(indices))
+    whole = [b.numpy() for _, b in zip(range(4), data.make_dataset(source, 6, seed=2, repeat=True, start_batch=1))]
+    read.clear()
+    parts = [[b.numpy() for _, b in zip(range(4), data.make_dataset(source, 6, seed=2, repeat=True, start_batch=1,
+                                                                      shard=(w, 3)))] for w in range(3)]
+    assert set(read) == {2}  # each worker read 2 rows per batch, not 6
+    for step in range(4):
+        np.testing.assert_array_equal(np.concatenate([parts[w][step] for w in range(3)]), whole[step])
+    with pytest.raises(UserError, match="multiple of 4"):
+        data.make_dataset(source, 6, seed=2, repeat=True, shard=(0, 4))

@@ -7,7 +7,7 @@ from keras_gans.errors import UserError
 
 
 def make_dataset(source, batch_size, shuffle=True, seed=None, drop_remainder=True, repeat=False, start_batch=0,
-                 *, labels=False):
+                 *, labels=False, shard=None):
     """Batches an `ImageSource` into float32 [B, H, W, C] tensors in [-1, 1].
 
     Shuffling is over the whole dataset and reshuffled every pass; with a
@@ -31,6 +31,12 @@ def make_dataset(source, batch_size, shuffle=True, seed=None, drop_remainder=Tru
         repeat: an endless stream of passes.
         start_batch: with `repeat`, the index of the first batch to yield.
         labels: yield (images, int32 labels [B]) pairs; the source must have labels.
+        shard: (worker index, number of workers), with `repeat`: yield only
+            this worker's contiguous part of every global batch (batch_size /
+            workers images), read alone (a streamed source reads only those
+            rows); the workers' parts, in worker order, are the global batch.
+            tf.distribute's own sharding is then turned off. For
+            `distribute_datasets_from_function` under multi-worker training.
     """
     batch_size = int(batch_size)
     start_batch = int(start_batch)
@@ -56,8 +62,16 @@ def make_dataset(source, batch_size, shuffle=True, seed=None, drop_remainder=Tru
         if shuffle:
             dataset = dataset.shuffle(len(source), seed=seed, reshuffle_each_iteration=True)
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if shard is not None:
+        if not repeat:
+            raise ValueError("shard needs repeat=True")
+        worker, workers = shard
+        if workers <= 0 or not 0 <= worker < workers or batch_size % workers:
+            raise UserError(f"batch size {batch_size} cannot be split over {workers} workers: use a multiple of {workers}")
     if repeat:
         dataset = _endless_indices(len(source), batch_size, shuffle, seed, start_batch)
+        if shard is not None:
+            dataset = dataset.map(lambda index: _worker_part(index, batch_size, *shard))
     if on_disk:
         dataset = dataset.map(lambda index: _read_rows(source, index, labels),
                               num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -74,7 +88,17 @@ def make_dataset(source, batch_size, shuffle=True, seed=None, drop_remainder=Tru
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     normalise = (lambda images, y: (to_unit_range(images), y)) if labels else to_unit_range
     dataset = dataset.map(normalise, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if shard is not None:  # already this worker's part: tf.distribute must not shard it again
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        dataset = dataset.with_options(options)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _worker_part(index, batch_size, worker, workers):
+    """Worker `worker`'s contiguous slice of a global batch of indices."""
+    part = batch_size // workers
+    return index[worker * part:(worker + 1) * part]
 
 
 def _read_rows(source, index, labels):
