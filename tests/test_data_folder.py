@@ -201,7 +201,8 @@ def test_folder_option_errors_are_one_line(tmp_path, kwargs, message):
 def test_streaming_gives_the_in_memory_batches(tmp_path, capsys, monkeypatch):
     rng = np.random.default_rng(0)
     for i in range(23):
-        save(tmp_path / "d" / ("a" if i % 3 else "b") / f"{i}.png", Image.fromarray(rng.integers(0, 255, (9, 7, 3), np.uint8)))
+        pixels = rng.integers(0, 255, (9, 7, 3), np.uint8)
+        save(tmp_path / "d" / ("a" if i % 3 else "b") / f"{i}.png", Image.fromarray(pixels))
     (tmp_path / "d" / "a" / "bad.png").write_text("not an image")
     spec, shape = f"folder:{tmp_path / 'd'}", (8, 8, 3)
     memory = data.open_source(spec, image_shape=shape, cache_dir=str(tmp_path / "c1"))

@@ -67,7 +67,9 @@ def make_dataset(source, batch_size, shuffle=True, seed=None, drop_remainder=Tru
             raise ValueError("shard needs repeat=True")
         worker, workers = shard
         if workers <= 0 or not 0 <= worker < workers or batch_size % workers:
-            raise UserError(f"batch size {batch_size} cannot be split over {workers} workers: use a multiple of {workers}")
+            raise UserError(
+                f"batch size {batch_size} cannot be split over {workers} workers: use a multiple of {workers}"
+            )
     if repeat:
         dataset = _endless_indices(len(source), batch_size, shuffle, seed, start_batch)
         if shard is not None:
