@@ -60,6 +60,7 @@ def test_odd_and_bad_files_all_load_or_are_skipped_with_one_warning(tmp_path, ca
     assert warning.count("\n") == 1 and "skipped 4 file(s)" in warning
     for name in ("truncated.png", "text.png", "empty.png", "la_named.jpg"):
         assert name in warning
+    assert "empty.png (empty file)" in warning and "text.png (cannot identify image file)" in warning
     by_name = dict(zip(sorted(good), source.images))
     np.testing.assert_array_equal(by_name["gray.png"], np.full((6, 6, 3), 100))
     np.testing.assert_array_equal(by_name["wide16.png"][0, :, 0], [255, 255, 255, 128, 128, 128])
@@ -216,8 +217,12 @@ def test_streaming_gives_the_in_memory_batches(tmp_path, capsys, monkeypatch):
         for _, (a, b) in zip(range(9), pairs):
             for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
                 np.testing.assert_array_equal(x.numpy(), y.numpy())
-    # A second streamed open reads the on-disk cache: no decoding.
-    monkeypatch.setattr(decode, "decode_file", None)
+    # A second streamed open reads the on-disk cache: no decoding (but for the bad file's reason in the warning).
+    def only_the_bad_file(path, *args, **kwargs):
+        assert str(path).endswith("bad.png"), f"{path} decoded again despite the cache"
+        raise decode.BadImage("not an image")
+
+    monkeypatch.setattr(decode, "decode_file", only_the_bad_file)
     again = data.open_source(spec, image_shape=shape, cache_dir=str(tmp_path / "c2"), max_memory_gb=1e-6)
     np.testing.assert_array_equal(again.images[[0, 22]], memory.images[[0, 22]])
 

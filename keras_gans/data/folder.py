@@ -143,7 +143,7 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
         images = images if good.all() else images[good]
     if not good.any():
         raise _nothing_decodable(directory, files)
-    bad = [files[i].relpath for i in np.flatnonzero(~good)]
+    bad = [files[i] for i in np.flatnonzero(~good)]
     if bad:
         _warn_skipped(directory, bad)
     kept = [f for f, ok in zip(files, good) if ok]
@@ -240,5 +240,18 @@ def _nothing_decodable(directory, files):
 
 
 def _warn_skipped(directory, bad):
-    shown = ", ".join(bad[:WARN_FIRST]) + (f" and {len(bad) - WARN_FIRST} more" if len(bad) > WARN_FIRST else "")
-    sys.stderr.write(f"warning: skipped {len(bad)} file(s) in {directory} that are not decodable images: {shown}\n")
+    """One line: how many files were skipped, and the first few with the reason."""
+    shown = ", ".join(f"{entry.relpath} ({_why(entry)})" for entry in bad[:WARN_FIRST])
+    more = f" and {len(bad) - WARN_FIRST} more" if len(bad) > WARN_FIRST else ""
+    sys.stderr.write(f"warning: skipped {len(bad)} file(s) in {directory} that are not decodable images: {shown}{more}\n")
+
+
+def _why(entry):
+    """The decoder's reason for a bad file, found again (the cache keeps only which files failed)."""
+    if entry.size == 0:
+        return "empty file"
+    try:
+        decode.decode_file(entry.path, (1, 1), 1)
+    except decode.BadImage as error:
+        return str(error).replace(f" {str(entry.path)!r}", "")  # PIL repeats the path
+    return "unreadable"
