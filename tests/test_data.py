@@ -6,6 +6,7 @@ import struct
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_gans import data
@@ -83,8 +84,10 @@ def test_folder_bad_inputs(tmp_path):
     with pytest.raises(UserError, match="holds no images"):
         data.open_source(f"folder:{tmp_path}")
     (tmp_path / "broken.png").write_bytes(b"not a png")
-    with pytest.raises(UserError, match="cannot decode image"):
-        data.open_source(f"folder:{tmp_path}", image_shape=(8, 8, 1))
+    for shape in [(8, 8, 1), None]:  # None: the first image would set the shape, and it is bad
+        with pytest.raises(UserError, match="none can be decoded") as error:
+            data.open_source(f"folder:{tmp_path}", image_shape=shape)
+        assert "\n" not in str(error.value) and "broken.png" in str(error.value)
 
 
 def test_tfds_loading_through_mock_data():
@@ -128,3 +131,30 @@ def test_batch_larger_than_dataset():
     source = data.open_source("sample", limit=10)
     with pytest.raises(UserError, match="lower --batch_size"):
         data.make_dataset(source, 64)
+
+
+def test_tfds_non_square_colour_is_cropped_resized_and_converted():
+    # celeb_a: 218x178 colour faces, no labels.
+    with tfds.testing.mock_data(num_examples=6, policy=tfds.testing.MockPolicy.USE_CODE):
+        centred = data.open_source("tfds:celeb_a", image_shape=(32, 32, 3), crop="center")
+        assert centred.images.shape == (6, 32, 32, 3) and centred.labels is None
+        squashed = data.open_source("tfds:celeb_a", image_shape=(16, 16, 1))
+        assert squashed.images.shape == (6, 16, 16, 1)
+        with pytest.raises(UserError, match="has no labels"):
+            data.load("tfds:celeb_a", batch_size=2, image_shape=(16, 16, 1), labels=True)
+        raw = data.open_source("tfds:celeb_a")
+        assert raw.images.shape == (6, 218, 178, 3)
+    # The crop is the centre 178x178 square, resized: compare with the same maths done by hand.
+    side = 178
+    top = (218 - side) // 2
+    expected = tf.image.resize(tf.cast(raw.images[:, top:top + side], tf.float32), (32, 32), "bicubic", antialias=True)
+    np.testing.assert_array_equal(centred.images, np.clip(np.round(expected.numpy()), 0, 255).astype(np.uint8))
+
+
+def test_tfds_labels_and_class_names():
+    with tfds.testing.mock_data(num_examples=16):
+        images, labels = next(iter(data.load("tfds:cifar10", batch_size=8, labels=True)))
+        assert images.shape == (8, 32, 32, 3) and labels.dtype.name == "int32"
+        # The names come from the dataset's info: all 10 classes, even those missing from 16 mock examples.
+        assert data.class_names("tfds:cifar10") == tfds.builder("cifar10").info.features["label"].names
+        assert len(data.class_names("tfds:cifar10")) == 10
