@@ -46,6 +46,19 @@ class TrainConfig:
         None, "Std of noise added to D's inputs (default 0.05 for gan, 0 otherwise).")
     label_smoothing: float = setting(
         0.0, "One-sided label smoothing: real label = 1 - this (0.1 gives 0.9).")
+    loss: Optional[str] = setting(
+        None, "Loss: bce | wasserstein | hinge (default: the model's own: bce for gan/dcgan, wasserstein for "
+        "wgan/wgan_gp). hinge (SNGAN, BigGAN) pairs well with --spectral_norm.",
+        choices=("bce", "wasserstein", "hinge"))
+    spectral_norm: bool = setting(
+        False, "Spectral normalisation of the discriminator's layers (Miyato et al. 2018): a 1-Lipschitz-ish "
+        "critic without clipping or a penalty; steadies small-data and colour training.")
+    r1_gamma: float = setting(
+        0.0, "R1 penalty weight gamma: gamma/2 * E||grad D(x)||^2 on real images (Mescheder et al. 2018); "
+        "e.g. 0.1-10; 0: off.")
+    diffaugment: str = setting(
+        "", "Differentiable augmentation of real AND fake images before D (Zhao et al. 2020): a comma list of "
+        "color,translation,cutout; for small datasets (a few thousand images); empty: off.")
     ema_decay: float = setting(
         0.0, "Sample, grid and export from an exponential moving average of the generator's weights with this "
         "decay (e.g. 0.999); 0: from the trained generator itself, as the article.")
@@ -82,8 +95,24 @@ class TrainConfig:
     dataset: str = setting("sample", "sample | idx:DIR | folder:DIR | tfds:NAME (e.g. tfds:mnist).")
     data_dir: Optional[str] = setting(None, "TFDS data directory holding prepared datasets.", resumable=True)
     split: str = setting("train", "Dataset split to train on.", choices=("train", "test"))
-    image_size: Optional[int] = setting(None, "folder: datasets: resize images to image_size x image_size.")
-    channels: Optional[int] = setting(None, "folder: datasets: 1 (grayscale) or 3 (RGB).")
+    image_size: Optional[int] = setting(
+        None, "folder: and tfds: datasets: resize images to image_size x image_size (default: the first "
+        "folder image's size; a tfds: dataset's own size).")
+    channels: Optional[int] = setting(
+        None, "folder: and tfds: datasets: 1 (grayscale) or 3 (RGB); transparent images are composited onto "
+        "--background.")
+    crop: str = setting(
+        "none", "Before resizing: none (squash the whole image to the square) or center (the largest centred "
+        "square, the usual preparation for faces such as CelebA).", choices=("none", "center"))
+    background: str = setting(
+        "white", "What transparent pixels become: white (default; icons, emoji and sprites are drawn for a "
+        "light page) or black.", choices=("white", "black"))
+    cache_dir: Optional[str] = setting(
+        None, "Where decoded folder: datasets are cached (default: beside the data, or ~/.cache/keras_gans when "
+        "that is read-only): the second run and every resume start in seconds.", resumable=True)
+    max_memory_gb: float = setting(
+        4.0, "A folder: dataset whose decoded images need more memory than this (GB) is streamed from an "
+        "on-disk cache instead of held in memory (same batches).", resumable=True)
     max_images: Optional[int] = setting(None, "Use only the first N images of the dataset.")
     download: bool = setting(True, "Let TFDS download datasets that are not prepared.", resumable=True)
 

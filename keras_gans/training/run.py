@@ -43,18 +43,23 @@ class RunResult:
 
 def load_data(config):
     """The training images of --dataset (an `ImageSource`), checked against the other flags."""
+    resizable = config.dataset.startswith(("folder:", "tfds:"))
     source = data_lib.open_source(
         config.dataset,
         split=config.split,
-        image_shape=requested_image_shape(config) if config.dataset.startswith("folder:") else None,
+        image_shape=requested_image_shape(config) if resizable else None,
         data_dir=config.data_dir,
         download=config.download,
         limit=config.max_images,
+        crop=config.crop,
+        background=config.background,
+        cache_dir=config.cache_dir,
+        max_memory_gb=config.max_memory_gb,
     )
     if requested_image_shape(config) not in (None, source.image_shape):
         raise UserError(
             f"--image_size/--channels ask for {requested_image_shape(config)} but {config.dataset!r} holds "
-            f"{source.image_shape} images; only folder: datasets are resized: drop the two flags"
+            f"{source.image_shape} images; only folder: and tfds: datasets are resized: drop the two flags"
         )
     return source
 
@@ -79,6 +84,10 @@ def build_model(config, image_shape):
         label_smoothing=config.label_smoothing,
         ema_decay=config.ema_decay,
         seed=config.seed,
+        loss=config.loss,
+        spectral_norm=config.spectral_norm,
+        r1_gamma=config.r1_gamma,
+        diffaugment=config.diffaugment,
     )
     if config.model == "wgan":
         kwargs["clip_value"] = config.clip_value

@@ -27,7 +27,9 @@ def validate(config):
         raise UserError(f"--label_smoothing must be in [0, 1), got {config.label_smoothing}")
     if not 0.0 <= config.ema_decay < 1.0:
         raise UserError(f"--ema_decay must be in [0, 1) (0 turns generator averaging off), got {config.ema_decay}")
-    for name in ("clip_value", "gp_weight", "instance_noise"):
+    if config.max_memory_gb is not None and config.max_memory_gb <= 0:
+        raise UserError(f"--max_memory_gb must be positive, got {config.max_memory_gb}")
+    for name in ("clip_value", "gp_weight", "instance_noise", "r1_gamma"):
         value = getattr(config, name)
         if value is not None and value < 0:
             raise UserError(f"--{name} must be >= 0, got {value}")
