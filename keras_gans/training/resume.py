@@ -31,11 +31,12 @@ def check_resumable(config):
     Raises:
         UserError: naming each differing flag, its old and new value.
     """
-    path = RunDir(config.output_dir).config
+    run_dir = RunDir(config.output_dir)
+    path = run_dir.config
     if config.restart or not os.path.isfile(path):
         return
     try:
-        saved = RunDir(config.output_dir).read_json(path)
+        saved = run_dir.read_json(path)
     except (OSError, ValueError) as error:
         raise UserError(f"cannot read {path} ({error}): pass --restart to start over in {config.output_dir}") from None
     current = dataclasses.asdict(config)
