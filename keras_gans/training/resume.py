@@ -44,7 +44,7 @@ def check_resumable(config):
             "or choose another --output_dir"
         )
     try:
-        saved = RunDir(config.output_dir).read_json(path)
+        saved = run_dir.read_json(path)
     except (OSError, ValueError) as error:
         raise UserError(f"cannot read {path} ({error}): pass --restart to start over in {config.output_dir}") from None
     current = dataclasses.asdict(config)
