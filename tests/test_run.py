@@ -125,3 +125,22 @@ def test_old_import_paths_still_work():
     assert callbacks.Checkpointer is Checkpointer
     for shim in (train_lib, checkpoints):
         assert shim.__doc__.startswith("Moved")
+
+
+def test_colour_folder_with_every_stabiliser_trains_through_run(tmp_path, shared_data):
+    """The flags of the data path and the stabilisers reach the data and the model, and it trains."""
+    from keras_gans.training.run import run
+
+    config = tiny_config(
+        tmp_path / "run", dataset=f"folder:{shared_data}/emoji-twitter", image_size=16, channels=3, crop="center",
+        background="black", cache_dir=str(tmp_path / "cache"), max_images=64, batch_size=16, epochs=2,
+        loss="hinge", spectral_norm=True, r1_gamma=1.0, diffaugment="color,translation,cutout", tensorboard=False,
+    )
+    result = run(config)
+    model = result.model
+    assert model.image_shape == (16, 16, 3)
+    assert (model.loss_kind, model.spectral_norm, model.r1_gamma) == ("hinge", True, 1.0)
+    assert model.diffaugment == ("color", "translation", "cutout") or model.diffaugment == "color,translation,cutout"
+    history = result.history
+    assert len(history["d_loss"]) == 2 and all(np.isfinite(history["r1_penalty"]))
+    assert os.listdir(tmp_path / "cache")  # the decoded folder was cached where asked
