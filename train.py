@@ -68,7 +68,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}: flags are written --name=value")
     from keras_gans.errors import UserError
-    from keras_gans.preemption import TrainingInterrupted
+    from keras_gans.training.preemption import TrainingInterrupted
     from keras_gans.training.run import run
 
     try:

@@ -16,7 +16,8 @@ import pytest
 
 from keras_gans.errors import UserError
 from keras_gans.training.resume import check_resumable
-from keras_gans.training.run import run, save_model_atomic
+from keras_gans.training.artefacts import save_model_atomic
+from keras_gans.training.run import run
 from keras_gans.training.run_dir import RunDir
 from conftest import REPO_ROOT, subprocess_env, tiny_config
 

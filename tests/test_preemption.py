@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from keras_gans.preemption import SignalStop, TrainingInterrupted
+from keras_gans.training.preemption import SignalStop, TrainingInterrupted
 
 
 def test_first_signal_is_recorded_and_handlers_restored():
@@ -24,7 +24,7 @@ def test_first_signal_is_recorded_and_handlers_restored():
 def test_second_signal_exits_at_once_with_128_plus_signal():
     script = textwrap.dedent("""
         import os, signal, time
-        from keras_gans.preemption import SignalStop
+        from keras_gans.training.preemption import SignalStop
         with SignalStop():
             os.kill(os.getpid(), signal.SIGINT)
             os.kill(os.getpid(), signal.SIGINT)

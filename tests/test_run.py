@@ -27,7 +27,7 @@ from conftest import REPO_ROOT, tiny_config
         ({"g_lr": -1e-4}, "--g_lr must be positive"),
         ({"beta_1": 1.5}, "--beta_1 must be in"),
         ({"model": "wgan", "beta_1": 0.5}, "applies to Adam"),
-        ({"image_size": 32, "channels": 3}, "only folder: datasets are resized"),
+        ({"image_size": 32, "channels": 3}, "only folder: and tfds: datasets are resized"),
         ({"label_smoothing": 1.0}, "--label_smoothing"),
         ({"quality_metric": "is"}, "--quality_metric"),
         ({"quality_every": 0}, "--quality_every"),

@@ -8,11 +8,11 @@ import textwrap
 
 import pytest
 
-from keras_gans.run_lock import RunInProgressError, RunLock
+from keras_gans.training.run_lock import RunInProgressError, RunLock
 
 HOLD = textwrap.dedent("""
     import sys, time
-    from keras_gans.run_lock import RunLock
+    from keras_gans.training.run_lock import RunLock
     lock = RunLock(sys.argv[1]).acquire()
     print("locked", flush=True)
     time.sleep(60)

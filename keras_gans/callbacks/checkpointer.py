@@ -4,7 +4,7 @@ from keras_gans import distribute
 from keras_gans import health
 from keras_gans.callbacks.step import StepCallback
 from keras_gans.errors import UserError
-from keras_gans.preemption import TrainingInterrupted
+from keras_gans.training.preemption import TrainingInterrupted
 from keras_gans.training.checkpoint import to_numpy, training_variables
 
 
@@ -22,7 +22,7 @@ class Checkpointer(StepCallback):
         resume: the meta of the checkpoint training resumes from, or None.
         history: the run's `LossHistory` callback (placed before this one), whose
             completed epochs each checkpoint records; None records none.
-        stop: a `keras_gans.preemption.SignalStop`, or None. Once it has caught a
+        stop: a `keras_gans.training.preemption.SignalStop`, or None. Once it has caught a
             SIGTERM/SIGINT, the step that is running is checkpointed and
             `TrainingInterrupted` is raised out of `fit`. A signal during an epoch's
             last step lets that epoch's writers finish first, so the epoch's grids

@@ -8,14 +8,12 @@ checks of a run), `resumable_fit` (keras_gans.training.resume) and `save`.
 import contextlib
 import dataclasses
 import os
-import platform
 from typing import Optional
 
 import keras
 
 from keras_gans import data as data_lib
 from keras_gans import distribute
-from keras_gans import export as export_lib
 from keras_gans import features
 from keras_gans import health as health_lib
 from keras_gans import monitoring
@@ -24,11 +22,12 @@ from keras_gans.callbacks import LossHistory, SampleGrids
 from keras_gans.callbacks.checkpointer import Checkpointer
 from keras_gans.errors import UserError
 from keras_gans.models import MODELS
-from keras_gans.preemption import SignalStop, TrainingInterrupted
-from keras_gans.run_lock import RunLock
+from keras_gans.training.preemption import SignalStop, TrainingInterrupted
+from keras_gans.training.run_lock import RunLock
 from keras_gans.quality import QualityMetrics
 from keras_gans.training.checkpoint import CheckpointManager, build_optimizer_slots
 from keras_gans.training.resume import check_resumable, describe_resume, resumable_fit
+from keras_gans.training.artefacts import latest_export, save, write_run_info  # noqa: F401  (re-exported)
 from keras_gans.training.run_dir import RunDir
 from keras_gans.training.validate import requested_image_shape, validate
 
@@ -145,25 +144,6 @@ def build(config, image_shape, strategy=None):
     return model
 
 
-def write_run_info(config, run_dir, flags_text=None):
-    """The resolved config, library versions and (from train.py) the flags, saved with the run."""
-    import tensorflow as tf
-
-    from keras_gans import __version__
-
-    run_dir = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
-    run_dir.write_json_atomic(run_dir.config, dataclasses.asdict(config), indent=1, sort_keys=True)
-    versions = {
-        "keras_gans": __version__,
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "python": platform.python_version(),
-    }
-    run_dir.write_json_atomic(run_dir.versions, versions, indent=1)
-    if flags_text is not None:
-        run_dir.write_text_atomic(run_dir.flags, flags_text)
-
-
 def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, quality_extractor=None, stop=None):
     """The run's callbacks, in the order they must run, and its LossHistory.
 
@@ -202,26 +182,6 @@ def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, 
     return callbacks, history
 
 
-def save(model, config, write_dir):
-    """Writes model.keras (atomically) and, with --export, the SavedModel; returns the export's path or None."""
-    save_model_atomic(model, write_dir.model)
-    return export_lib.export_generator(model, write_dir.export) if config.export else None
-
-
-def save_model_atomic(model, path):
-    """`model.save(path)` through a temporary file and a rename: a kill or a full disk during the
-    save leaves the previous model.keras whole instead of a truncated one."""
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp.keras")  # Keras insists on the .keras suffix
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def run(config, flags_text=None, extra_callbacks=()):
     """Trains one model as `config` says and writes its artefacts into config.output_dir.
 
@@ -233,14 +193,14 @@ def run(config, flags_text=None, extra_callbacks=()):
     Re-running with the same output_dir and settings resumes from the newest
     readable checkpoint (one line says so); `config.restart` starts over.
     The run holds an exclusive lock on output_dir for its whole life
-    (keras_gans.run_lock), and SIGTERM or Ctrl-C stop it cleanly after a
-    checkpoint of the step reached (keras_gans.preemption).
+    (keras_gans.training.run_lock), and SIGTERM or Ctrl-C stop it cleanly after a
+    checkpoint of the step reached (keras_gans.training.preemption).
 
     Raises:
         UserError: bad settings, or an output_dir holding a run with other settings.
-        keras_gans.run_lock.RunInProgressError: another process trains into output_dir (a UserError).
+        keras_gans.training.run_lock.RunInProgressError: another process trains into output_dir (a UserError).
         keras_gans.health.TrainingDivergedError: a NaN/Inf loss or weight (a UserError).
-        keras_gans.preemption.TrainingInterrupted: stopped by SIGTERM/SIGINT, checkpoint written.
+        keras_gans.training.preemption.TrainingInterrupted: stopped by SIGTERM/SIGINT, checkpoint written.
     """
     validate(config)
     run_dir = RunDir(config.output_dir)
@@ -315,25 +275,13 @@ def _train_and_save(config, run_dir, stop, extra_callbacks):
         raise
 
     # Save. A rerun of a finished run trains nothing and exports no duplicate version.
-    if fit_calls == 0 and os.path.exists(write_dir.model) and (not config.export or _has_export(write_dir)):
+    if fit_calls == 0 and os.path.exists(write_dir.model) and (not config.export or latest_export(write_dir)):
         print(f"nothing to do: {config.output_dir} already holds the {config.epochs} trained epochs, "
               "model.keras and the export (raise --epochs to train on, or pass --restart to start over)")
-        export_path = _latest_export(write_dir) if config.export else None
+        export_path = latest_export(write_dir) if config.export else None
     else:
         export_path = save(model, config, write_dir)
     if write_dir is not run_dir:
         distribute.remove_scratch_dir(write_dir.root)
         export_path = None
     return RunResult(model, history.history, config.output_dir, export_path)
-
-
-def _latest_export(run_dir):
-    base = run_dir.export
-    versions = [int(name) for name in os.listdir(base)
-                if name.isdigit() and os.path.isfile(os.path.join(base, name, "saved_model.pb"))
-                and os.path.isdir(os.path.join(base, name, "variables"))] if os.path.isdir(base) else []
-    return os.path.join(base, str(max(versions))) if versions else None
-
-
-def _has_export(run_dir):
-    return _latest_export(run_dir) is not None
