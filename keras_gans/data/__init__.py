@@ -27,7 +27,8 @@ import numpy as np
 from keras_gans.data.decode import BACKGROUNDS, CROPS
 from keras_gans.data.folder import IMAGE_EXTENSIONS, read_folder
 from keras_gans.data.idx import SPLITS, _no_test_split, read_idx, read_idx_split, sample_dir
-from keras_gans.data.pipeline import make_dataset, to_uint8, to_unit_range
+from keras_gans.data.pipeline import make_dataset, to_unit_range
+from keras_gans.images import to_uint8  # noqa: F401  (one copy, in images.py; kept here for old imports)
 from keras_gans.data.tfds_source import OFFLINE_ALTERNATIVES, network_available, read_tfds
 from keras_gans.errors import UserError
 

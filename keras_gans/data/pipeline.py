@@ -136,10 +136,3 @@ def _endless_indices(size, batch_size, shuffle, seed, start_batch):
 def to_unit_range(images):
     """uint8 [0, 255] -> float32 [-1, 1]."""
     return tf.cast(images, tf.float32) / 127.5 - 1.0
-
-
-def to_uint8(images):
-    """float [-1, 1] -> uint8 [0, 255] numpy array (clipped, rounded)."""
-    images = np.asarray(images, dtype=np.float32)
-    return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
-

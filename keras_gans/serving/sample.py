@@ -26,6 +26,7 @@ import sys
 from keras_gans.errors import UserError
 from keras_gans.fileio import check_writable, describe_write_error
 from keras_gans.images import make_grid, save_png
+from keras_gans.latents import latent_vectors
 from keras_gans.serving.versions import load_saved_model, resolve_version_dir
 
 MAX_IMAGES = 1024  # the bound the exported signatures enforce
@@ -75,18 +76,6 @@ def check_request(num, signature, seed_end=None):
         raise UserError(f"--num must be between {low} and {MAX_IMAGES} for {signature}, got {num}")
     if signature == "interpolate" and seed_end is None:
         raise UserError("--signature=interpolate needs --seed_end (the seed of the last image)")
-
-
-def latent_vectors(num, latent_dim, seed):
-    """Same recipe as keras_gans.models.gan.latent_vectors (stateless N(0, 1) with seed [seed, 0]).
-
-    Repeated here so this module needs no training code; the tests check both agree.
-    """
-    import tensorflow as tf
-
-    return tf.random.stateless_normal(
-        [num, latent_dim], seed=tf.constant([seed, 0], tf.int64), dtype=tf.float32, alg="philox"
-    )
 
 
 def parse_args(argv):
