@@ -21,13 +21,7 @@ kill leaves either the previous checkpoint or the new one, never half of one;
 only the last `keep` are kept. A checkpoint that cannot be read (truncated,
 corrupt) is skipped with a warning naming it, and the previous one is used.
 
-Keras' own `BackupAndRestore` is not used. Its weights file does hold both
-optimisers (they are attributes of the model; checked with Keras 3.15), but
-before loading it builds only `model.optimizer`, so the state of the two
-unbuilt GAN optimisers is skipped with a mere warning; and it restarts an
-interrupted epoch from its first batch (only the epoch number is restored)
-with a fresh data iterator, so neither the data nor the weights match a run
-left alone.
+Why not Keras' own `BackupAndRestore`: keras_gans.training.resume.
 """
 
 import json
