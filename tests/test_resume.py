@@ -18,12 +18,13 @@ from keras_gans.training import resume as resume_lib
 from keras_gans.training.checkpoint import CheckpointManager
 from keras_gans.training.run import write_run_info
 from keras_gans.training.validate import validate
-from conftest import REPO_ROOT, subprocess_env
+from conftest import REPO_ROOT, shared_data_dir, subprocess_env
 
 STEPS_PER_EPOCH = 25
 
 
 def train_command(output_dir, model, jit_compile, extra=()):
+    extra = [flag.format(output_dir=output_dir) for flag in extra]
     return [
         sys.executable, os.path.join(REPO_ROOT, "train.py"), f"--model={model}", "--width=8", "--latent_dim=16",
         "--batch_size=8", "--max_images=128", "--epochs=2", f"--steps_per_epoch={STEPS_PER_EPOCH}",
@@ -36,11 +37,18 @@ def _env():
     return subprocess_env(TF_CPP_MIN_LOG_LEVEL="3")
 
 
+STREAMED_FOLDER = [f"--dataset=folder:{shared_data_dir()}/emoji-twitter", "--image_size=16", "--channels=3",
+                   "--max_memory_gb=0.00001", "--cache_dir={output_dir}_cache"]  # 128 images of 768 bytes: streamed
+
+
 # Without XLA to keep the test cheap (an XLA compile costs ~6 s per process);
 # with --jit_compile=true both models were checked bit-for-bit the same way.
 # DCGAN with generator averaging: the average is training state too, and must resume exactly.
+# A folder over the memory budget is streamed from its on-disk cache: the same stream, resumed exactly.
+@pytest.mark.parametrize("model,jit_compile,extra", [
+    ("dcgan", False, ["--ema_decay=0.9"]), ("wgan_gp", False, []), ("dcgan", False, STREAMED_FOLDER),
+], ids=["dcgan_ema", "wgan_gp", "dcgan_streamed_folder"])
 @pytest.mark.slow
-@pytest.mark.parametrize("model,jit_compile,extra", [("dcgan", False, ["--ema_decay=0.9"]), ("wgan_gp", False, [])])
 def test_killed_run_resumes_bit_for_bit(tmp_path, model, jit_compile, extra):
     reference_dir, run_dir = str(tmp_path / "reference"), str(tmp_path / "run")
     # The uninterrupted run and the victim run side by side (2 cores).
@@ -67,6 +75,8 @@ def test_killed_run_resumes_bit_for_bit(tmp_path, model, jit_compile, extra):
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert reference.wait(timeout=300) == 0, reference.stdout.read()[-3000:]
+    if extra is STREAMED_FOLDER:
+        assert "streaming them from the on-disk cache" in resumed.stdout, resumed.stdout
     lines = [line for line in resumed.stdout.splitlines() if line.startswith("resuming from")]
     assert len(lines) == 1, resumed.stdout
     assert "ckpt-" in lines[0] and "epoch 1/2" in lines[0], lines[0]  # resumed in the middle of epoch 1
@@ -105,6 +115,8 @@ def test_stream_starts_at_any_batch():
 def test_changed_hyperparameter_is_refused(tmp_path):
     config = TrainConfig(width=8, output_dir=str(tmp_path))
     write_run_info(config, str(tmp_path))
+    os.makedirs(tmp_path / "checkpoints")  # a run with something trained, whose settings must match
+    open(tmp_path / "checkpoints" / "ckpt-00000010.npz", "wb").close()
     # Every resumable setting may change.
     resumable = dict(epochs=9, verbose=0, quality_metric="kid", tensorboard=False, checkpoint_every=7)
     assert set(resumable) <= resume_lib.RUN_CONTROL_FIELDS

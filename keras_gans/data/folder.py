@@ -132,6 +132,8 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
     places = cache.candidate_paths(directory, cache.cache_key(directory, files, options), cache_dir)
     needed = len(files) * height * width * channels / 1e9
     if max_memory_gb is not None and needed > max_memory_gb:
+        print(f"{directory}: {len(files)} images need {needed:.3g} GB decoded, over --max_memory_gb={max_memory_gb:g}: "
+              "streaming them from the on-disk cache instead of holding them in memory")
         images, good = _streamed(files, places, (height, width), channels, crop, background, directory)
     else:
         stored = cache.read(places, len(files))
