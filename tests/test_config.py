@@ -22,6 +22,8 @@ def test_run_control_fields_are_the_resumable_ones():
         "epochs", "output_dir", "restart", "verbose", "export", "download", "data_dir", "jit_compile", "strategy",
         "tpu", "grid_images", "checkpoint_every", "keep_checkpoints", "tensorboard", "log_every", "health_checks",
         "d_loss_floor", "d_loss_patience", "diversity_floor", "quality_metric", "quality_every",
+        # Where decoded data is cached and whether it is streamed: the same batches either way.
+        "cache_dir", "max_memory_gb",
     }
 
 
