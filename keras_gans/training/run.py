@@ -203,6 +203,10 @@ def run(config, flags_text=None, extra_callbacks=()):
         keras_gans.training.preemption.TrainingInterrupted: stopped by SIGTERM/SIGINT, checkpoint written.
     """
     validate(config)
+    # Before any other TensorFlow work (multi-worker collectives are configured
+    # at start-up) and before the folder is touched (a bad --strategy or a
+    # missing TF_CONFIG fails without creating it).
+    strategy = distribute.create_strategy(config.strategy, config.tpu)
     run_dir = RunDir(config.output_dir)
     with contextlib.ExitStack() as stack:
         if distribute.is_chief():
@@ -217,12 +221,10 @@ def run(config, flags_text=None, extra_callbacks=()):
             # without the settings that made them.
             write_run_info(config, run_dir, flags_text)
         stop = stack.enter_context(SignalStop())
-        return _train_and_save(config, run_dir, stop, extra_callbacks)
+        return _train_and_save(config, strategy, run_dir, stop, extra_callbacks)
 
 
-def _train_and_save(config, run_dir, stop, extra_callbacks):
-    # Before any other TensorFlow work: multi-worker collectives are configured at start-up.
-    strategy = distribute.create_strategy(config.strategy, config.tpu)
+def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
     source = load_data(config)
     # The feature extractor of --quality_metric, found before any training (a
     # dataset without a trained classifier fails here, with the command to train one).
