@@ -104,3 +104,17 @@ def check_keras_file(path, flag):
         raise UserError(f"{flag}={path!r} does not exist: check the path")
     if not zipfile.is_zipfile(path):
         raise UserError(f"{flag}={path!r} is a corrupt or truncated model file: save or copy it again")
+
+
+def save_model_atomic(model, path):
+    """`model.save(path)` through a temporary file and a rename: a kill or a full disk during the
+    save leaves the previous model.keras whole instead of a truncated one."""
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp.keras")  # Keras insists on the .keras suffix
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise

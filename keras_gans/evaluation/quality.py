@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from keras_gans.evaluation import metrics
+from keras_gans.fileio import save_model_atomic
 
 METRICS = {"kid": "kernel_distance", "fid": "frechet_distance"}
 
@@ -92,5 +93,6 @@ class QualityMetrics(keras.callbacks.Callback):
             self.best, self.best_epoch = value, epoch + 1
             if self.best_path:
                 os.makedirs(os.path.dirname(os.path.abspath(self.best_path)), exist_ok=True)
-                getattr(self.model, "sampling_generator", self.model.generator).save(self.best_path)
+                # Atomic: a kill during the save keeps the previous best, whole.
+                save_model_atomic(getattr(self.model, "sampling_generator", self.model.generator), self.best_path)
         logs[f"best_{self.name}"] = self.best

@@ -7,6 +7,7 @@ import platform
 import keras
 
 from keras_gans import export as export_lib
+from keras_gans.fileio import save_model_atomic  # noqa: F401  (re-exported)
 from keras_gans.serving.versions import missing_parts, version_numbers
 from keras_gans.training.run_dir import RunDir
 
@@ -34,20 +35,6 @@ def save(model, config, write_dir):
     """Writes model.keras (atomically) and, with --export, the SavedModel; returns the export's path or None."""
     save_model_atomic(model, write_dir.model)
     return export_lib.export_generator(model, write_dir.export) if config.export else None
-
-
-def save_model_atomic(model, path):
-    """`model.save(path)` through a temporary file and a rename: a kill or a full disk during the
-    save leaves the previous model.keras whole instead of a truncated one."""
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp.keras")  # Keras insists on the .keras suffix
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def latest_export(run_dir):
