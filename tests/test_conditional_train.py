@@ -54,3 +54,22 @@ def test_conditional_run_trains_on_labels_and_exports_the_class_names(tmp_path):
     loaded = tf.saved_model.load(result.export_path)
     assert len(loaded.signatures["class_names"]()["class_names"]) == 10
     assert os.path.exists(os.path.join(result.export_path, "assets.extra", "class_names.txt"))
+
+
+@pytest.mark.parametrize("conditional_name, base", [("cdcgan", "dcgan"), ("cwgan_gp", "wgan_gp")])
+def test_conditional_presets_are_their_unconditional_preset_plus_conditional(conditional_name, base):
+    import dataclasses
+    import sys
+
+    from conftest import REPO_ROOT
+
+    sys.path.insert(0, REPO_ROOT)
+    import train as train_module
+
+    def preset(name):
+        return dataclasses.asdict(train_module.config_from_flagfile(os.path.join(REPO_ROOT, "configs", "cpu", f"{name}.flags")))
+
+    with_labels, without = preset(conditional_name), preset(base)
+    assert with_labels.pop("conditional") is True and without.pop("conditional") is False
+    assert with_labels.pop("output_dir") != without.pop("output_dir")
+    assert with_labels == without
