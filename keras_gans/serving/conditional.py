@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from keras_gans.images import to_uint8
 from keras_gans.latents import class_labels, latent_vectors
-from keras_gans.serving.export import MAX_IMAGES, _checked_count, slerp
+from keras_gans.serving.graph_ops import MAX_IMAGES, checked_count, slerp
 
 CLASS_NAMES_FILE = os.path.join("assets.extra", "class_names.txt")
 
@@ -70,7 +70,7 @@ def build_archive(generator, latent_dim, num_classes, class_names):
                        lambda: tf.fill([num_images], label))
 
     def generate(num_images, seed, label):
-        num_images = _checked_count(num_images, "num_images", 1)
+        num_images = checked_count(num_images, "num_images", 1)
         labels = request_labels(num_images, seed, label)
         images = to_uint8(sample(latent_vectors(num_images, latent_dim, seed), labels))
         return {"images": images, "labels": labels}
@@ -81,7 +81,7 @@ def build_archive(generator, latent_dim, num_classes, class_names):
         return {"png_bytes": pngs, "labels": outputs["labels"]}
 
     def interpolate(seed_start, seed_end, steps, label):
-        steps = _checked_count(steps, "steps", 2)
+        steps = checked_count(steps, "steps", 2)
         label = _checked_labels(label, num_classes, allow_random=False)
         start = latent_vectors(1, latent_dim, seed_start)[0]
         end = latent_vectors(1, latent_dim, seed_end)[0]

@@ -42,10 +42,11 @@ from keras_gans.errors import UserError
 from keras_gans.fileio import describe_write_error, is_write_error
 from keras_gans.images import to_uint8
 from keras_gans.models.gan import latent_vectors
+from keras_gans.serving import conditional
+from keras_gans.serving.graph_ops import MAX_IMAGES, checked_count as _checked_count, slerp  # noqa: F401  (importable from here)
 from keras_gans.serving.versions import next_version
 from keras_gans.serving.warmup import WARMUP_FILE, warmup_requests, write_warmup_requests
 
-MAX_IMAGES = 1024
 
 
 def export_generator(model, export_dir, version=None, allow_untrained=False, warmup=True, class_names=None):
@@ -104,9 +105,6 @@ def export_generator(model, export_dir, version=None, allow_untrained=False, war
     if num_classes is None:
         archive, requests = _build_archive(generator, latent_dim), warmup_requests(latent_dim)
     else:
-        # Imported here: serving.conditional builds on this module's helpers.
-        from keras_gans.serving import conditional
-
         class_names = [str(i) for i in range(num_classes)] if class_names is None else list(class_names)
         if len(class_names) != num_classes:
             raise UserError(f"class_names has {len(class_names)} names but the model has num_classes={num_classes}")
@@ -179,40 +177,6 @@ def _check_exportable(model, allow_untrained):
             f"{expected}: a generator must map [B, latent_dim] to [B, H, W, C]"
         )
     return generator, int(latent_dim), image_shape
-
-
-def _checked_count(value, name, low):
-    """`value` after an in-graph check that low <= value <= MAX_IMAGES.
-
-    The check runs BEFORE anything that depends on the returned value, so a
-    huge count fails with this message instead of an out-of-memory.
-    """
-    message = f"{name} must be between {low} and {MAX_IMAGES}"
-    checks = [
-        tf.debugging.assert_greater_equal(value, tf.constant(low, value.dtype), message=message),
-        tf.debugging.assert_less_equal(value, tf.constant(MAX_IMAGES, value.dtype), message=message),
-    ]
-    with tf.control_dependencies(checks):
-        return tf.identity(value)
-
-
-def slerp(start, end, t):
-    """Spherical interpolation from `start` to `end` ([D] each) at fractions t ([N]) -> [N, D].
-
-    Gaussian latents concentrate near a sphere; a straight line between two
-    of them passes through lower-norm points the generator rarely saw, the
-    great circle does not (White, 2016). Falls back to a straight line when
-    the two are (anti)parallel, where the circle is undefined.
-    """
-    unit_start = tf.math.l2_normalize(start)
-    unit_end = tf.math.l2_normalize(end)
-    omega = tf.acos(tf.clip_by_value(tf.reduce_sum(unit_start * unit_end), -1.0, 1.0))
-    t = t[:, None]
-    sin_omega = tf.sin(omega)
-    linear = (1.0 - t) * start + t * end
-    safe_sin = tf.where(sin_omega > 1e-6, sin_omega, 1.0)
-    spherical = (tf.sin((1.0 - t) * omega) * start + tf.sin(t * omega) * end) / safe_sin
-    return tf.where(sin_omega > 1e-6, spherical, linear)
 
 
 def _build_archive(generator, latent_dim):
