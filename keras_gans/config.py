@@ -62,6 +62,9 @@ class TrainConfig:
     ema_decay: float = setting(
         0.0, "Sample, grid and export from an exponential moving average of the generator's weights with this "
         "decay (e.g. 0.999); 0: from the trained generator itself, as the article.")
+    conditional: bool = setting(
+        False, "Class-conditional model: train on the dataset's labels (class count from the data); grids show "
+        "one class per row and the export takes a label.")
 
     # Optimisation.
     epochs: int = setting(5, "Passes over the dataset.", resumable=True)

@@ -22,7 +22,7 @@ import os
 import keras
 import numpy as np
 
-from keras_gans import images as image_utils
+from keras_gans.callbacks.class_grid import grid_picture
 from keras_gans.callbacks.step import StepCallback
 
 
@@ -41,14 +41,16 @@ class TensorBoardMonitor(StepCallback):
         every: write the step-level scalars every this many steps (0: never).
         grid_images: images in the fixed-latent grid.
         seed: seed of the fixed latents (the same as the saved sample grids').
+        class_names: row labels of a conditional model's grid (one class per row).
 
     Example:
         model.fit(dataset, steps_per_epoch=100, epochs=5,
                   callbacks=[TensorBoardMonitor("runs/x/tensorboard", 100)])
     """
 
-    def __init__(self, log_dir, steps_per_epoch, start_step=0, every=50, grid_images=25, seed=0):
+    def __init__(self, log_dir, steps_per_epoch, start_step=0, every=50, grid_images=25, seed=0, class_names=None):
         super().__init__(steps_per_epoch, start_step)
+        self.class_names = class_names
         self.log_dir = log_dir
         self.every = int(every)
         self.grid_images = int(grid_images)
@@ -92,7 +94,7 @@ class TensorBoardMonitor(StepCallback):
         import tensorflow as tf
 
         self._scalars("epoch", logs, epoch + 1)
-        grid = image_utils.make_grid(self.model.generate(self.grid_images, seed=self.seed))
+        grid = grid_picture(self.model, self.grid_images, self.seed, self.class_names)
         with self.writer.as_default():
             tf.summary.image("samples/fixed_latents", grid[np.newaxis], step=epoch + 1)
         self.writer.flush()

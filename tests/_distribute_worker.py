@@ -29,6 +29,7 @@ BATCH = 8  # global critic batch: 4 examples per replica
 STEPS = 2
 N_CRITIC = 2
 IMAGE_SHAPE = (8, 8, 1)
+CLASSES = 3
 
 
 def replica_order(step_batch, n_critic, replicas):
@@ -54,6 +55,9 @@ def build(name, strategy):
     if name.endswith("_ema"):  # with generator averaging: its update runs on every replica
         name = name[: -len("_ema")]
         kwargs["ema_decay"] = 0.5
+    if name.endswith("_cond"):  # class-conditional: labels must travel with their images
+        name = name[: -len("_cond")]
+        kwargs["num_classes"] = CLASSES
     keras.utils.set_random_seed(1)
     with strategy.scope():
         if name == "wgan":
@@ -74,13 +78,18 @@ def mirrored(out_path):
     images = np.random.default_rng(0).uniform(-1, 1, (STEPS * BATCH * N_CRITIC, *IMAGE_SHAPE)).astype("float32")
     step_batches = np.split(images, STEPS)
     reordered = np.concatenate([replica_order(b, N_CRITIC, REPLICAS) for b in step_batches])
+    labels = np.random.default_rng(1).integers(0, CLASSES, len(images)).astype("int32")
+    reordered_labels = np.concatenate([replica_order(b, N_CRITIC, REPLICAS) for b in np.split(labels, STEPS)])
     results = {}
-    for name in ("gan", "dcgan", "wgan", "wgan_gp", "dcgan_ema"):
+    for name in ("gan", "dcgan", "wgan", "wgan_gp", "dcgan_ema", "wgan_gp_cond"):
         start = time.time()
+        conditional = name.endswith("_cond")
         single = build(name, tf.distribute.get_strategy())
-        single.fit(tf.data.Dataset.from_tensor_slices(images).batch(BATCH * N_CRITIC), epochs=1, verbose=0)
+        data = (images, labels) if conditional else images
+        single.fit(tf.data.Dataset.from_tensor_slices(data).batch(BATCH * N_CRITIC), epochs=1, verbose=0)
         replicated = build(name, strategy)
-        replicated.fit(tf.data.Dataset.from_tensor_slices(reordered).batch(BATCH * N_CRITIC), epochs=1, verbose=0)
+        data = (reordered, reordered_labels) if conditional else reordered
+        replicated.fit(tf.data.Dataset.from_tensor_slices(data).batch(BATCH * N_CRITIC), epochs=1, verbose=0)
         initial = build(name, tf.distribute.get_strategy())
         results[name] = {
             "max_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(single.get_weights(), replicated.get_weights())),

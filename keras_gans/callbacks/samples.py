@@ -5,6 +5,7 @@ import os
 import keras
 
 from keras_gans import images as image_utils
+from keras_gans.callbacks.class_grid import grid_picture
 
 
 class SampleGrids(keras.callbacks.Callback):
@@ -18,10 +19,13 @@ class SampleGrids(keras.callbacks.Callback):
         num_images: images per grid (25 gives the article's 5x5).
         seed: seed of the fixed latent batch.
         scale: pixel upscaling of the saved grids, for easier viewing.
+        class_names: row labels of a conditional model's grids (one class
+            per row, `class_grid.grid_picture`); default: the class ids.
     """
 
-    def __init__(self, output_dir, num_images=25, seed=1234, scale=2):
+    def __init__(self, output_dir, num_images=25, seed=1234, scale=2, class_names=None):
         super().__init__()
+        self.class_names = class_names
         self.output_dir = output_dir
         self.num_images = num_images
         self.seed = seed
@@ -31,8 +35,9 @@ class SampleGrids(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.output_dir, exist_ok=True)
         self.epoch = epoch + 1
-        image_utils.save_grid(self.model.generate(self.num_images, seed=self.seed), self.fixed_path(self.epoch), self.scale)
-        image_utils.save_grid(self.model.generate(self.num_images), self.path(f"random_epoch_{self.epoch:03d}.png"), self.scale)
+        for seed, path in ((self.seed, self.fixed_path(self.epoch)), (None, self.path(f"random_epoch_{self.epoch:03d}.png"))):
+            picture = grid_picture(self.model, self.num_images, seed, self.class_names)
+            image_utils.save_png(picture.repeat(self.scale, axis=0).repeat(self.scale, axis=1), path)
         self.write_gif()
 
     def on_train_end(self, logs=None):

@@ -80,6 +80,11 @@ class ImageSource:
         return len(self.images)
 
 
+# Fashion-MNIST's class names, in label order (its README).
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+
 def open_source(spec, split="train", image_shape=None, data_dir=None, download=True, limit=None, *,
                 crop=None, background="white", cache_dir=None, max_memory_gb=DEFAULT_MAX_MEMORY_GB):
     """Decodes the dataset named by `spec` into an `ImageSource`.
@@ -114,6 +119,7 @@ def open_source(spec, split="train", image_shape=None, data_dir=None, download=T
     names = None
     if kind == "sample" and not arg:
         images, labels = read_idx_split(sample_dir(), split) if split == "train" else _no_test_split(spec)
+        names = FASHION_MNIST_CLASSES  # the sample is Fashion-MNIST's first 6,000 training images
     elif kind == "idx" and arg:
         images, labels = read_idx_split(arg, split)
     elif kind == "folder" and arg:

@@ -17,6 +17,12 @@ extractor with its weights file, and the seed. With the default
 shipped with the package, so they are comparable between runs and machines;
 they are not comparable with Inception FIDs from papers.
 
+A class-conditional generator (an export with a `class_names` signature, or a
+model with `num_classes`) draws its classes from the seed as
+`model.generate(n, seed)` does, and the report adds `class_accuracy`
+(overall and per class: how often the dataset classifier recognises the
+requested class) and `frechet_distance_per_class` (`evaluation.conditional`).
+
 `--num_samples` is at most 50,000 (the sample size of the standard FID; about
 2 GB of memory on Fashion-MNIST). `--output` is checked before any work.
 """
@@ -37,22 +43,38 @@ MAX_NUM_SAMPLES = 50000
 
 
 class Generator:
-    """A loaded generator: `latent_dim`, `info`, and `__call__(z) -> images [B, H, W, C] in [-1, 1]`."""
+    """A loaded generator: `latent_dim`, `info`, and `__call__(z) -> images [B, H, W, C] in [-1, 1]`.
 
-    def __init__(self, fn, latent_dim, info):
+    A conditional one has `num_classes` and `class_names`, and its `fn` takes (z, labels).
+    """
+
+    def __init__(self, fn, latent_dim, info, num_classes=None, class_names=None):
         self.fn = fn
         self.latent_dim = int(latent_dim)
         self.info = info
+        self.num_classes = num_classes
+        self.class_names = class_names
 
-    def __call__(self, z):
-        return np.asarray(self.fn(z), np.float32)
+    def __call__(self, z, labels=None):
+        return np.asarray(self.fn(z) if self.num_classes is None else self.fn(z, labels), np.float32)
+
+    def sample_labels(self, num, seed):
+        """The classes `GAN.generate(num, seed)` draws for a conditional generator; None otherwise."""
+        if self.num_classes is None:
+            return None
+        from keras_gans.latents import class_labels
+
+        return class_labels(int(num), self.num_classes, seed).numpy()
 
     def sample(self, num, seed, batch_size=500):
-        """`num` images from the latents `GAN.generate(num, seed)` would use."""
+        """`num` images from the latents (and classes) `GAN.generate(num, seed)` would use."""
         from keras_gans.models.gan import latent_vectors
 
         z = latent_vectors(int(num), self.latent_dim, seed).numpy()
-        return np.concatenate([self(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+        labels = self.sample_labels(num, seed)
+        return np.concatenate([
+            self(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size])
+            for i in range(0, len(z), batch_size)])
 
 
 def load_export(export_dir):
@@ -70,13 +92,17 @@ def load_export(export_dir):
     if "z" not in inputs or inputs["z"].shape.rank != 2 or inputs["z"].shape[1] is None:
         raise UserError(f"{path}: serving_default must take z [None, latent_dim], it takes {inputs}")
 
-    def fn(z):
-        return signature(z=tf.constant(z, tf.float32))["images"].numpy()
+    def fn(z, labels=None):
+        extra = {} if labels is None else {"label": tf.constant(labels, tf.int32)}
+        return signature(z=tf.constant(z, tf.float32), **extra)["images"].numpy()
 
     version = os.path.basename(os.path.normpath(path))
     info = {"export_dir": os.path.abspath(path), "version": int(version) if version.isdigit() else None}
+    class_names = None
+    if "class_names" in loaded.signatures:  # a class-conditional export
+        class_names = [n.decode("utf-8") for n in loaded.signatures["class_names"]()["class_names"].numpy()]
     # Keep `loaded` alive: the signature's variables belong to it.
-    generator = Generator(fn, inputs["z"].shape[1], info)
+    generator = Generator(fn, inputs["z"].shape[1], info, len(class_names) if class_names else None, class_names)
     generator.saved_model = loaded
     return generator
 
@@ -90,18 +116,22 @@ def load_keras_model(path):
     check_keras_file(path, "--model")
     model = keras.saving.load_model(path, compile=False)
     network = getattr(model, "generator", model)
-    latent_dim = network.input_shape[-1]
+    num_classes = getattr(model, "num_classes", None)
+    latent_dim = network.input_shape[-1] if num_classes is None else network.input_shape[0][-1]
 
-    def fn(z):
-        return keras.ops.convert_to_numpy(network(z, training=False))
+    def fn(z, labels=None):
+        return keras.ops.convert_to_numpy(network(z if labels is None else [z, labels], training=False))
 
-    return Generator(fn, latent_dim, {"model": os.path.abspath(path), "class": type(model).__name__})
+    return Generator(fn, latent_dim, {"model": os.path.abspath(path), "class": type(model).__name__}, num_classes)
 
 
-def real_sample(source, num, seed):
-    """`num` images of `source` (all when it has fewer), drawn without replacement by `seed`."""
+def real_sample(source, num, seed, with_labels=False):
+    """`num` images of `source` (all when it has fewer), drawn without replacement by `seed`
+    (with `with_labels`: and their labels, None when the source has none)."""
     num = min(int(num), len(source))
     index = np.sort(np.random.default_rng(seed).choice(len(source), num, replace=False))
+    if with_labels:
+        return source.images[index], (None if source.labels is None else source.labels[index])
     return source.images[index]
 
 
@@ -134,6 +164,13 @@ def evaluate(generator, dataset, num_samples=10000, split="train", extractor="cl
         # The same score on real images: the ceiling a perfect generator would reach.
         _, real_probabilities = net.features_and_probabilities(real)
         results["classifier_score_real"] = metrics.classifier_score(real_probabilities, 10 if len(real) >= 100 else 1)[0]
+    if generator.num_classes is not None and fake_probabilities is not None:
+        from keras_gans.evaluation import conditional
+
+        _, real_labels = real_sample(source, num_samples, seed, with_labels=True)
+        results.update(conditional.class_metrics(
+            fake_probabilities, generator.sample_labels(len(fake), seed), real_features, real_labels, fake_features,
+            class_names=generator.class_names))
     return {
         "metrics": results,
         "num_samples": int(len(fake)),

@@ -40,8 +40,8 @@ import tensorflow as tf
 
 from keras_gans import augment, distribute, losses, precision
 from keras_gans.errors import UserError
-from keras_gans.latents import latent_vectors  # noqa: F401  (kept importable from here for one release)
-from keras_gans.models import averaging, checks
+from keras_gans.latents import class_labels, latent_vectors  # noqa: F401  (latent_vectors: importable from here for one release)
+from keras_gans.models import averaging, checks, conditional
 from keras_gans.models._keras_compat import MultiWorkerBuildMixin
 from keras_gans.models.clipping import attach_weight_clipping
 from keras_gans.networks import mlp
@@ -84,6 +84,9 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         clip_value: clip every critic weight to [-clip_value, clip_value]
             after each critic update (WGAN); 0 or None: off.
         gp_weight: lambda of the WGAN-GP gradient penalty; 0: off.
+        num_classes: train a class-conditional model on (images, labels)
+            batches, labels in [0, num_classes) (`models.conditional`:
+            class embedding in G, projection discriminator); None: unconditional.
 
     Example:
         model = keras_gans.GAN(image_shape=(28, 28, 1))
@@ -119,9 +122,11 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         diffaugment="",
         clip_value=0.0,
         gp_weight=0.0,
+        num_classes=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.num_classes = conditional.check_num_classes(num_classes)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.latent_dim = int(latent_dim)
         self.width = int(width if width is not None else self.default_width)
@@ -145,6 +150,9 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
             built_g, built_d = self.build_networks()
             generator = generator or built_g
             discriminator = discriminator or built_d
+        if self.num_classes is not None:
+            conditional.check_two_inputs(generator, "generator")
+            conditional.check_two_inputs(discriminator, "discriminator")
         checks.check_discriminator_logits(discriminator)
         if self.spectral_norm:
             discriminator = with_spectral_norm(discriminator)
@@ -177,10 +185,20 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
     # ----- configuration hooks -------------------------------------------------
 
     def build_networks(self):
+        if self.num_classes is not None:
+            return self._build_conditional_networks()
         return (
             self.networks.build_generator(self.latent_dim, self.image_shape, self.width),
             self.networks.build_discriminator(self.image_shape, self.width, **self.discriminator_options),
         )
+
+    def _build_conditional_networks(self):
+        latent = self.latent_dim + conditional.CLASS_EMBEDDING_DIM
+        base_g = self.networks.build_generator(latent, self.image_shape, self.width, name="base_generator")
+        base_d = self.networks.build_discriminator(
+            self.image_shape, self.width, name="base_discriminator", **self.discriminator_options)
+        return (conditional.conditional_generator(base_g, self.latent_dim, self.num_classes),
+                conditional.projection_discriminator(base_d, self.num_classes))
 
     def default_optimizers(self):
         name, settings = self.optimizer_settings
@@ -193,17 +211,24 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
     def generator_loss(self, fake_logits):
         return losses.generator_loss(self.loss_kind, fake_logits)
 
-    def discriminator_penalty(self, real, fake):
-        """Per-example regularisers added to the discriminator loss (GP, R1), or None."""
+    def discriminator_penalty(self, real, fake, labels=None):
+        """Per-example regularisers added to the discriminator loss (GP, R1), or None.
+
+        A conditional model's penalties take the gradient with respect to the images, labels held fixed.
+        """
+        critic = self.discriminator
+        if labels is not None:
+            def critic(images, training=True):
+                return self.discriminator([images, labels], training=training)
         penalties = []
         if self.gp_weight > 0:
             # One alpha per example, from the same replica-aware noise as the latents.
             alpha = self.noise("uniform", tf.shape(real)[0], (), DRAW_GP_ALPHA, self.d_optimizer.iterations)
-            penalty = losses.gradient_penalty(self.discriminator, real, fake, alpha)
+            penalty = losses.gradient_penalty(critic, real, fake, alpha)
             self.trackers["gradient_penalty"].update_state(tf.reduce_mean(penalty))
             penalties.append(self.gp_weight * penalty)
         if self.r1_gamma > 0:
-            penalty = losses.r1_penalty(self.discriminator, real)
+            penalty = losses.r1_penalty(critic, real)
             self.trackers["r1_penalty"].update_state(tf.reduce_mean(penalty))
             penalties.append(0.5 * self.r1_gamma * penalty)
         return sum(penalties[1:], penalties[0]) if penalties else None
@@ -278,7 +303,7 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         self.g_optimizer.build(self.generator.trainable_variables)
 
     def get_config(self):
-        return {
+        config = {
             "name": self.name,
             "image_shape": self.image_shape,
             "latent_dim": self.latent_dim,
@@ -297,6 +322,9 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
         }
+        if self.num_classes is not None:  # only then: unconditional configs stay as they were
+            config["num_classes"] = self.num_classes
+        return config
 
     @classmethod
     def from_config(cls, config):
@@ -307,6 +335,7 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         return cls(**config)
 
     def call(self, z, training=False):
+        # A conditional model takes [z, labels].
         return self.generator(z, training=training)
 
     # ----- sampling --------------------------------------------------------------
@@ -316,18 +345,27 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         """The network samples come from: the averaged generator when `ema_decay` is set, else the trained one."""
         return self.ema_generator if self.ema_generator is not None else self.generator
 
-    def generate(self, num, seed=None):
+    def generate(self, num, seed=None, labels=None):
         """`num` images as a float32 numpy array [num, H, W, C] in [-1, 1] (inference mode).
 
         A given integer `seed` always gives the same latents (stateless RNG),
         the same ones the exported generator's `generate` signature uses.
+        A conditional model takes `labels`, one class id per image (or one
+        for all); None draws classes at random, the same ones for the same seed.
         """
         if int(num) <= 0:
             raise ValueError(f"num must be a positive number of images, got {num}")
         if seed is None:
             seed = np.random.randint(0, 2**31 - 1)
         z = latent_vectors(int(num), self.latent_dim, seed)
-        return keras.ops.convert_to_numpy(self.sampling_generator(z, training=False))
+        if self.num_classes is None:
+            if labels is not None:
+                raise UserError(f"labels need a conditional model (num_classes=...); this {type(self).__name__} is unconditional")
+            return keras.ops.convert_to_numpy(self.sampling_generator(z, training=False))
+        if labels is None:
+            labels = class_labels(int(num), self.num_classes, seed)
+        labels = conditional.check_labels(labels, int(num), self.num_classes)
+        return keras.ops.convert_to_numpy(self.sampling_generator([z, tf.constant(labels)], training=False))
 
 def _check_positive(**values):
     for name, value in values.items():

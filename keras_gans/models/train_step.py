@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from keras_gans import augment, distribute, losses
 from keras_gans.errors import UserError
-from keras_gans.models import averaging, checks
+from keras_gans.models import averaging, checks, conditional
 from keras_gans.models._keras_compat import loss_scale
 
 # Independent random draws within one train step (see `noise`). New draws go
@@ -78,20 +78,31 @@ class TrainStepMixin:
         x = checks.check_critic_batches(x, batch_size, self.n_critic, type(self).__name__)
         return super().fit(x, *args, **kwargs)
 
-    def _discriminator_step(self, real):
+    def _critic(self, images, labels, training=True):
+        """D's logits; a conditional model's discriminator also takes the labels (held fixed)."""
+        if labels is None:
+            return self.discriminator(images, training=training)
+        return self.discriminator([images, labels], training=training)
+
+    def _generate_training(self, z, labels):
+        return self.generator(z if labels is None else [z, labels], training=True)
+
+    def _discriminator_step(self, real, labels=None):
         batch_size = tf.shape(real)[0]
         step = self.d_optimizer.iterations
         # Fakes come from G in training mode (as in the article) but outside the
-        # tape: the discriminator update needs no generator gradients.
-        fake = self.generator(self.sample_latent(batch_size, DRAW_D_LATENT, step), training=True)
+        # tape: the discriminator update needs no generator gradients. A
+        # conditional model's fakes take the real batch's labels, so they
+        # follow the data's class frequencies.
+        fake = self._generate_training(self.sample_latent(batch_size, DRAW_D_LATENT, step), labels)
         # The penalties see the images D sees: augmented, before instance noise.
         real = self._augment(real, DRAW_AUG_REAL, step)
         fake = self._augment(fake, DRAW_AUG_FAKE, step)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(self._add_instance_noise(real, DRAW_D_NOISE_REAL, step), training=True)
-            fake_logits = self.discriminator(self._add_instance_noise(fake, DRAW_D_NOISE_FAKE, step), training=True)
+            real_logits = self._critic(self._add_instance_noise(real, DRAW_D_NOISE_REAL, step), labels)
+            fake_logits = self._critic(self._add_instance_noise(fake, DRAW_D_NOISE_FAKE, step), labels)
             per_example = self.discriminator_loss(real_logits, fake_logits)
-            penalty = self.discriminator_penalty(real, fake)
+            penalty = self.discriminator_penalty(real, fake, *([] if labels is None else [labels]))
             if penalty is not None:
                 per_example = per_example + penalty
             loss = losses.global_mean(per_example)
@@ -111,13 +122,13 @@ class TrainStepMixin:
             self.trackers["wasserstein"].update_state(tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits))
         return real_logits, fake_logits
 
-    def _generator_step(self, batch_size):
+    def _generator_step(self, batch_size, labels=None):
         step = self.g_optimizer.iterations
         z = self.sample_latent(batch_size, DRAW_G_LATENT, step)
         with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
+            fake = self._generate_training(z, labels)
             seen = self._add_instance_noise(self._augment(fake, DRAW_AUG_G, step), DRAW_G_NOISE, step)
-            fake_logits = self.discriminator(seen, training=True)
+            fake_logits = self._critic(seen, labels)
             per_example = self.generator_loss(fake_logits)
             loss = losses.global_mean(per_example)
             scaled_loss = self.g_optimizer.scale_loss(loss)
@@ -134,12 +145,21 @@ class TrainStepMixin:
     def train_step(self, data):
         if self.d_optimizer is None:
             raise RuntimeError("Call model.compile() before model.fit().")
-        real = data[0] if isinstance(data, (tuple, list)) else data
+        real, labels = conditional.split_batch(data)
         real = tf.cast(real, tf.float32)
         batches = self._critic_batches(real)
-        for real_batch in batches:
-            self._discriminator_step(real_batch)
-        self._generator_step(tf.shape(batches[0])[0])
+        if self.num_classes is None:
+            for real_batch in batches:
+                self._discriminator_step(real_batch)
+            self._generator_step(tf.shape(batches[0])[0])
+        else:
+            # Labels travel with their images: split alike, one slice per critic update;
+            # the generator update takes the first slice's labels.
+            labels = conditional.training_labels(labels, type(self).__name__, self.num_classes)
+            label_batches = tf.split(labels, self.n_critic, axis=0) if self.n_critic > 1 else [labels]
+            for real_batch, label_batch in zip(batches, label_batches):
+                self._discriminator_step(real_batch, label_batch)
+            self._generator_step(tf.shape(batches[0])[0], label_batches[0])
         logs = {name: tracker.result() for name, tracker in self.trackers.items()}
         return distribute.multi_worker_logs(logs, self.distribute_strategy)
 

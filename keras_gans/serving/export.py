@@ -26,6 +26,9 @@ are `generate(1, seed_start)` and `generate(1, seed_end)`.
 Counts (`num_images`, `steps`) are bounded to [1, MAX_IMAGES] (`steps` >= 2),
 and `serving_default` takes at most MAX_IMAGES rows of `z`, checked before
 any work, so one request cannot exhaust the server's memory.
+
+A class-conditional model (`num_classes`) gets the same signatures with a
+`label` input, plus `class_names` (`keras_gans.serving.conditional`).
 """
 
 import os
@@ -39,13 +42,14 @@ from keras_gans.errors import UserError
 from keras_gans.fileio import describe_write_error, is_write_error
 from keras_gans.images import to_uint8
 from keras_gans.models.gan import latent_vectors
+from keras_gans.serving import conditional
+from keras_gans.serving.graph_ops import MAX_IMAGES, checked_count as _checked_count, slerp  # noqa: F401  (importable from here)
 from keras_gans.serving.versions import next_version
 from keras_gans.serving.warmup import WARMUP_FILE, warmup_requests, write_warmup_requests
 
-MAX_IMAGES = 1024
 
 
-def export_generator(model, export_dir, version=None, allow_untrained=False, warmup=True):
+def export_generator(model, export_dir, version=None, allow_untrained=False, warmup=True, class_names=None):
     """Writes the generator of `model` to export_dir/<version>/ and returns that path.
 
     Only the generator's weights are written (BatchNorm statistics included);
@@ -68,6 +72,8 @@ def export_generator(model, export_dir, version=None, allow_untrained=False, war
             almost always a mistake.
         warmup: write assets.extra/tf_serving_warmup_requests (one request
             per signature) so TF Serving traces every signature at load time.
+        class_names: a conditional model's class names, in id order (the
+            `class_names` signature); default: "0", "1", ...
 
     Returns:
         The path of the written version folder.
@@ -95,14 +101,24 @@ def export_generator(model, export_dir, version=None, allow_untrained=False, war
     except OSError as error:
         raise UserError(f"cannot create the export: {describe_write_error(error, export_dir)}") from None
 
-    archive = _build_archive(generator, latent_dim)
+    num_classes = getattr(model, "num_classes", None)
+    if num_classes is None:
+        archive, requests = _build_archive(generator, latent_dim), warmup_requests(latent_dim)
+    else:
+        class_names = [str(i) for i in range(num_classes)] if class_names is None else list(class_names)
+        if len(class_names) != num_classes:
+            raise UserError(f"class_names has {len(class_names)} names but the model has num_classes={num_classes}")
+        archive = conditional.build_archive(generator, latent_dim, num_classes, class_names)
+        requests = conditional.warmup_requests(latent_dim)
     try:
         # mkdtemp makes the folder private (0700); a server running as another
         # user must be able to read the version, as any folder made by makedirs.
         os.chmod(staging, 0o777 & ~_umask())
         archive.write_out(staging, verbose=False)
         if warmup:
-            write_warmup_requests(os.path.join(staging, WARMUP_FILE), warmup_requests(latent_dim))
+            write_warmup_requests(os.path.join(staging, WARMUP_FILE), requests)
+        if num_classes is not None:
+            conditional.write_class_names(staging, class_names)
         if os.path.exists(target):  # another writer took this version meanwhile
             raise UserError(f"export version {target} appeared while exporting: export again")
         os.rename(staging, target)
@@ -151,7 +167,8 @@ def _check_exportable(model, allow_untrained):
                 "exporting, or pass allow_untrained=True to export random weights (e.g. to test a server)"
             )
     # One inference call checks the network contract before anything is written.
-    images = generator(tf.zeros([1, latent_dim]), training=False)
+    z = tf.zeros([1, latent_dim])
+    images = generator(z if getattr(model, "num_classes", None) is None else [z, tf.zeros([1], tf.int32)], training=False)
     image_shape = tuple(images.shape[1:])
     expected = tuple(getattr(model, "image_shape", image_shape))
     if len(image_shape) != 3 or image_shape != expected:
@@ -160,40 +177,6 @@ def _check_exportable(model, allow_untrained):
             f"{expected}: a generator must map [B, latent_dim] to [B, H, W, C]"
         )
     return generator, int(latent_dim), image_shape
-
-
-def _checked_count(value, name, low):
-    """`value` after an in-graph check that low <= value <= MAX_IMAGES.
-
-    The check runs BEFORE anything that depends on the returned value, so a
-    huge count fails with this message instead of an out-of-memory.
-    """
-    message = f"{name} must be between {low} and {MAX_IMAGES}"
-    checks = [
-        tf.debugging.assert_greater_equal(value, tf.constant(low, value.dtype), message=message),
-        tf.debugging.assert_less_equal(value, tf.constant(MAX_IMAGES, value.dtype), message=message),
-    ]
-    with tf.control_dependencies(checks):
-        return tf.identity(value)
-
-
-def slerp(start, end, t):
-    """Spherical interpolation from `start` to `end` ([D] each) at fractions t ([N]) -> [N, D].
-
-    Gaussian latents concentrate near a sphere; a straight line between two
-    of them passes through lower-norm points the generator rarely saw, the
-    great circle does not (White, 2016). Falls back to a straight line when
-    the two are (anti)parallel, where the circle is undefined.
-    """
-    unit_start = tf.math.l2_normalize(start)
-    unit_end = tf.math.l2_normalize(end)
-    omega = tf.acos(tf.clip_by_value(tf.reduce_sum(unit_start * unit_end), -1.0, 1.0))
-    t = t[:, None]
-    sin_omega = tf.sin(omega)
-    linear = (1.0 - t) * start + t * end
-    safe_sin = tf.where(sin_omega > 1e-6, sin_omega, 1.0)
-    spherical = (tf.sin((1.0 - t) * omega) * start + tf.sin(t * omega) * end) / safe_sin
-    return tf.where(sin_omega > 1e-6, spherical, linear)
 
 
 def _build_archive(generator, latent_dim):

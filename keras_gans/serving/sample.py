@@ -18,6 +18,11 @@ Signatures (see `keras_gans.export`):
                    --seed) fed as `z`; .npy holds float32 [num, H, W, C] in [-1, 1]
   interpolate      --num steps from the latent of --seed to that of --seed_end;
                    .npy holds uint8 [num, H, W, C]
+
+A class-conditional export takes `--label` (a class id or a class name from
+its `class_names` signature): every image is of that class. Without it,
+`generate` and `serving_default` draw the classes from --seed (as
+`model.generate(n, seed)` does); `interpolate` needs it.
 """
 
 import argparse
@@ -26,7 +31,7 @@ import sys
 from keras_gans.errors import UserError
 from keras_gans.fileio import check_writable, describe_write_error
 from keras_gans.images import make_grid, save_png
-from keras_gans.latents import latent_vectors
+from keras_gans.latents import class_labels, latent_vectors
 from keras_gans.serving.versions import load_saved_model, resolve_version_dir
 
 MAX_IMAGES = 1024  # the bound the exported signatures enforce
@@ -36,7 +41,7 @@ SIGNATURES = ("generate", "serving_default", "interpolate")
 SampleError = UserError
 
 
-def sample(export_dir, num=16, seed=0, signature="generate", seed_end=None):
+def sample(export_dir, num=16, seed=0, signature="generate", seed_end=None, label=None):
     """Runs one signature of the export; returns (images numpy array, version folder).
 
     The images are what the signature returns: uint8 for `generate` and
@@ -53,17 +58,27 @@ def sample(export_dir, num=16, seed=0, signature="generate", seed_end=None):
             "re-export it with this version of keras_gans or choose another --signature"
         )
     function = loaded.signatures[signature]
+    extra = {}
+    if "class_names" in loaded.signatures:
+        extra["label"] = tf.constant(resolve_label(loaded, label, signature, path), tf.int32)
+    elif label is not None:
+        raise UserError(f"--label needs a class-conditional export; the one at {path} is unconditional: drop --label")
     if signature == "generate":
-        outputs = function(num_images=tf.constant(num, tf.int32), seed=tf.constant(seed, tf.int64))
+        outputs = function(num_images=tf.constant(num, tf.int32), seed=tf.constant(seed, tf.int64), **extra)
     elif signature == "interpolate":
         outputs = function(
             seed_start=tf.constant(seed, tf.int64),
             seed_end=tf.constant(seed_end, tf.int64),
             steps=tf.constant(num, tf.int32),
+            **extra,
         )
     else:
         latent_dim = function.structured_input_signature[1]["z"].shape[-1]
-        outputs = function(z=latent_vectors(num, latent_dim, seed))
+        if extra:  # one label per row; -1: the classes `generate` would draw from this seed
+            num_classes = len(loaded.signatures["class_names"]()["class_names"])
+            drawn = class_labels(num, num_classes, seed) if int(extra["label"]) < 0 else tf.fill([num], extra["label"])
+            extra["label"] = drawn
+        outputs = function(z=latent_vectors(num, latent_dim, seed), **extra)
     return outputs["images"].numpy(), path
 
 
@@ -78,6 +93,22 @@ def check_request(num, signature, seed_end=None):
         raise UserError("--signature=interpolate needs --seed_end (the seed of the last image)")
 
 
+def resolve_label(loaded, label, signature, path):
+    """The class id of --label (an id or a class name) for a conditional export; -1 (random) when omitted."""
+    names = [n.decode("utf-8") for n in loaded.signatures["class_names"]()["class_names"].numpy()]
+    if label is None:
+        if signature == "interpolate":
+            raise UserError(f"the export at {path} is class-conditional: --signature=interpolate needs --label "
+                            f"(one of {', '.join(names)} or an id 0..{len(names) - 1})")
+        return -1
+    if str(label) in names:
+        return names.index(str(label))
+    if str(label).lstrip("-").isdigit() and 0 <= int(label) < len(names):
+        return int(label)
+    raise UserError(f"--label={label!r} is not a class of this export: use an id 0..{len(names) - 1} "
+                    f"or one of {', '.join(names)}")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m keras_gans.sample",
@@ -88,6 +119,7 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0, help="seed of the latents (interpolate: of the first image)")
     parser.add_argument("--seed_end", type=int, default=None, help="interpolate only: seed of the last image")
     parser.add_argument("--signature", default="generate", choices=SIGNATURES)
+    parser.add_argument("--label", default=None, help="class-conditional exports: a class id or name (default: random classes)")
     parser.add_argument("--png", default=None, help="write the images as one grid PNG here")
     parser.add_argument("--scale", type=int, default=1, help="enlarge the PNG grid by this integer factor")
     parser.add_argument("--npy", default=None, help="write the images array here (.npy)")
@@ -107,7 +139,7 @@ def main(argv=None):
         for flag in ("png", "npy"):
             if getattr(args, flag):
                 check_writable(getattr(args, flag), f"--{flag}")
-        images, path = sample(args.export_dir, args.num, args.seed, args.signature, args.seed_end)
+        images, path = sample(args.export_dir, args.num, args.seed, args.signature, args.seed_end, args.label)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -31,10 +31,11 @@ def write_run_info(config, run_dir, flags_text=None):
         run_dir.write_text_atomic(run_dir.flags, flags_text)
 
 
-def save(model, config, write_dir):
-    """Writes model.keras (atomically) and, with --export, the SavedModel; returns the export's path or None."""
+def save(model, config, write_dir, class_names=None):
+    """Writes model.keras (atomically) and, with --export, the SavedModel (with the class names of a
+    conditional model); returns the export's path or None."""
     save_model_atomic(model, write_dir.model)
-    return export_lib.export_generator(model, write_dir.export) if config.export else None
+    return export_lib.export_generator(model, write_dir.export, class_names=class_names) if config.export else None
 
 
 def latest_export(run_dir):

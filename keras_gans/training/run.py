@@ -60,7 +60,14 @@ def load_data(config):
             f"--image_size/--channels ask for {requested_image_shape(config)} but {config.dataset!r} holds "
             f"{source.image_shape} images; only folder: and tfds: datasets are resized: drop the two flags"
         )
+    if config.conditional and source.labels is None:
+        raise UserError(f"--conditional needs labels: {source.no_labels_message()}")
     return source
+
+
+def num_classes(config, source):
+    """The class count of a --conditional run (from the data's class names), else None."""
+    return len(source.class_names) if config.conditional else None
 
 
 def check_step_fits(config, source):
@@ -72,9 +79,10 @@ def check_step_fits(config, source):
         )
 
 
-def build_model(config, image_shape):
+def build_model(config, image_shape, num_classes=None):
     """The (uncompiled) model of --model with the config's architecture and training settings."""
     kwargs = dict(
+        num_classes=num_classes,
         image_shape=image_shape,
         latent_dim=config.latent_dim,
         width=config.width,
@@ -121,7 +129,7 @@ def build_optimizers(model, config):
     return override(d_default, config.d_lr), override(g_default, config.g_lr)
 
 
-def build(config, image_shape, strategy=None):
+def build(config, image_shape, strategy=None, num_classes=None):
     """The compiled model a run trains (seeded; optimiser slots built), under `strategy` (default: none).
 
     Inside the strategy's scope: variables (weights, both optimisers' slots
@@ -135,7 +143,7 @@ def build(config, image_shape, strategy=None):
     keras.utils.set_random_seed(config.seed)
     compile_options = {} if config.jit_compile is None else {"jit_compile": config.jit_compile}
     with strategy.scope(), precision_lib.policy(config.precision):
-        model = build_model(config, image_shape)
+        model = build_model(config, image_shape, num_classes)
         d_optimizer, g_optimizer = build_optimizers(model, config)
         model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **compile_options)
         # Their slots too, here: built outside the scope they would not be
@@ -152,14 +160,15 @@ def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, 
     generator into (the run folder on the chief, scratch on other workers).
     """
     start_step = resume["global_step"] if resume else 0
-    samples = SampleGrids(write_dir.samples, config.grid_images, seed=config.seed)
+    class_names = source.class_names if config.conditional else None
+    samples = SampleGrids(write_dir.samples, config.grid_images, seed=config.seed, class_names=class_names)
     samples.epoch = min(start_step // steps_per_epoch, config.epochs)  # the GIF keeps the earlier epochs' frames
     history = LossHistory(write_dir, history=resume["history"] if resume else None)
     tensorboard = None
     if config.tensorboard and distribute.is_chief():
         tensorboard = monitoring.TensorBoardMonitor(
             run_dir.tensorboard, steps_per_epoch, start_step,
-            every=config.log_every, grid_images=config.grid_images, seed=config.seed,
+            every=config.log_every, grid_images=config.grid_images, seed=config.seed, class_names=class_names,
         )
     quality = None
     if quality_extractor is not None:
@@ -234,7 +243,7 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
     check_step_fits(config, source)
 
     # Construct networks and optimisers.
-    model = build(config, source.image_shape, strategy)
+    model = build(config, source.image_shape, strategy, num_classes(config, source))
     batch_size = config.resolved_batch_size()
     if strategy.num_replicas_in_sync > 1 and batch_size % strategy.num_replicas_in_sync:
         raise UserError(
@@ -261,7 +270,8 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
         fit_calls = resumable_fit(
             model,
             lambda start_batch: data_lib.make_dataset(
-                source, step_images, shuffle=True, seed=config.seed, repeat=True, start_batch=start_batch
+                source, step_images, shuffle=True, seed=config.seed, repeat=True, start_batch=start_batch,
+                labels=config.conditional,
             ),
             epochs=config.epochs,
             steps_per_epoch=steps_per_epoch,
@@ -282,7 +292,7 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
               "model.keras and the export (raise --epochs to train on, or pass --restart to start over)")
         export_path = latest_export(write_dir) if config.export else None
     else:
-        export_path = save(model, config, write_dir)
+        export_path = save(model, config, write_dir, source.class_names if config.conditional else None)
     if write_dir is not run_dir:
         distribute.remove_scratch_dir(write_dir.root)
         export_path = None
