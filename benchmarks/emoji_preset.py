@@ -19,7 +19,7 @@ scored against, by two metrics:
 uniform noise, and two real sets "in different styles": the people and
 smiley categories against all the other categories (equal counts).
 `score` scores each run folder's exported (averaged) generator, with as many
-samples as half A holds, plus its training steps and seconds from history.
+samples as half A holds (and with --raw its trained generator, model.keras).
 """
 
 import argparse
@@ -100,7 +100,7 @@ def calibrate(args):
 
 
 def score(args):
-    from keras_gans.evaluation.evaluate import load_export
+    from keras_gans.evaluation.evaluate import load_export, load_keras_model
 
     source, half_a, _ = load_real(args.folder, args.cache_dir, args.seed)
     net = get_classifier(source, args.classifier)
@@ -112,8 +112,11 @@ def score(args):
         result = scores(net, half_a, fake, ref_features)
         with open(os.path.join(run, "history.json")) as f:
             history = json.load(f)
+        if args.raw:  # model.keras's `generator` is the trained one; the export is the average when ema_decay is set
+            raw = load_keras_model(os.path.join(run, "model.keras")).sample(len(half_a), seed=args.seed)
+            result["raw_generator"] = scores(net, half_a, raw, ref_features)
         result["run"] = run
-        result["history_keys"] = sorted(history)[:20] if isinstance(history, dict) else None
+        result["epochs_done"] = len(history.get("g_loss", [])) if isinstance(history, dict) else None
         with open(os.path.join(run, "flags.txt")) as f:
             result["flags"] = f.read().split()
         rows[os.path.basename(os.path.normpath(run))] = result
@@ -121,18 +124,62 @@ def score(args):
     return {"rows": rows, "classifier": net.info}
 
 
+TIMED = {  # DCGAN keyword arguments; every one at width 32, batch 64, average 0.999
+    "fmnist28_preset": {"image_shape": (28, 28, 1)},
+    "base64": {},
+    "diffaugment": {"diffaugment": "color,translation,cutout"},
+    "sn_hinge": {"spectral_norm": True, "loss": "hinge"},
+    "r1": {"r1_gamma": 1.0},
+}
+
+
+def timing(args):
+    """Seconds per train step of each configuration, in interleaved rounds in one process (synthetic data).
+
+    The 28x28 Fashion-MNIST DCGAN preset is timed alongside: its rate on a quiet machine is known
+    (BENCHMARKS.md), so the ratios convert a loaded machine's times into quiet-machine estimates.
+    """
+    import tensorflow as tf
+
+    from keras_gans import DCGAN
+
+    names = args.configs.split(",") if args.configs else list(TIMED)
+    models, datasets = {}, {}
+    for name in names:
+        kwargs = {"image_shape": (64, 64, 3), **TIMED[name]}
+        model = DCGAN(width=32, ema_decay=0.999, seed=0, **kwargs)
+        model.compile()
+        images = tf.random.uniform((64 * 4, *kwargs["image_shape"]), -1, 1)
+        datasets[name] = tf.data.Dataset.from_tensor_slices(images).batch(64, drop_remainder=True).repeat()
+        model.fit(datasets[name], epochs=1, steps_per_epoch=3, verbose=0)  # tracing and compilation
+        models[name] = model
+    seconds = {name: [] for name in names}
+    for r in range(args.rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            start = time.time()
+            models[name].fit(datasets[name], epochs=1, steps_per_epoch=args.steps, verbose=0)
+            seconds[name].append((time.time() - start) / args.steps)
+            print(name, r, round(seconds[name][-1], 3), flush=True)
+    return {"seconds_per_step": seconds, "median": {n: float(np.median(v)) for n, v in seconds.items()},
+            "steps_per_round": args.steps, "load_average": os.getloadavg()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=["calibrate", "score"])
+    parser.add_argument("action", choices=["calibrate", "score", "timing"])
+    parser.add_argument("--configs", help="timing: comma list of " + ",".join(TIMED))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--folder", default=os.path.join(REPO, "..", "shared", "data", "emoji-twitter"))
     parser.add_argument("--cache_dir", default="/tmp/kg_cache")
     parser.add_argument("--classifier", default="/tmp/kg_cache/emoji_classifier.keras")
     parser.add_argument("--runs", help="comma list of train.py output folders (score)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--raw", action="store_true", help="score: also score each run's raw generator (model.keras)")
     parser.add_argument("--output")
     args = parser.parse_args(argv)
     start = time.time()
-    report = calibrate(args) if args.action == "calibrate" else score(args)
+    report = {"calibrate": calibrate, "score": score, "timing": timing}[args.action](args)
     report.update({"command": "python benchmarks/emoji_preset.py " + " ".join(argv or sys.argv[1:]),
                    "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime(start)),
                    "seconds": round(time.time() - start, 1), "swd_scale": "x 1e3"})
