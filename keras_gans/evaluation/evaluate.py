@@ -11,7 +11,9 @@ whose newest complete version is used, or one version folder) or a saved
 (with the same seed) from the dataset's `--split`.
 
 The report holds every metric of `keras_gans.metrics` (Frechet distance, KID
-and its spread, precision, recall, classifier score), the sample counts, the
+and its spread, precision, recall, classifier score) and the feature-free
+multi-scale sliced Wasserstein distance of `keras_gans.evaluation.swd`
+(`swd`, and `swd_<size>` per pyramid level; images of at least 16x16), the sample counts, the
 extractor with its weights file, and the seed. With the default
 `--extractor=classifier` on Fashion-MNIST the numbers come from the classifier
 shipped with the package, so they are comparable between runs and machines;
@@ -160,6 +162,12 @@ def evaluate(generator, dataset, num_samples=10000, split="train", extractor="cl
     fake_features, fake_probabilities = net.features_and_probabilities(fake)
     results = metrics.all_metrics(real_features, fake_features, fake_probabilities,
                                   kid_subset_size=kid_subset_size, k=k, seed=seed)
+    if min(real.shape[1:3]) >= 16:
+        # Feature-free: multi-scale sliced Wasserstein distance of 7x7 patches (first 1,024 images a side).
+        from keras_gans.evaluation import swd
+        from keras_gans.images import as_unit_range
+
+        results.update(swd.multiscale_swd(as_unit_range(real), fake, seed=seed))
     if fake_probabilities is not None:
         # The same score on real images: the ceiling a perfect generator would reach.
         _, real_probabilities = net.features_and_probabilities(real)
