@@ -27,6 +27,11 @@ parameters (a step takes milliseconds either way, and two compilations
 would cost more than a short run can win back), for data whose batch shape
 cannot be read without consuming it (a Python generator, a PyDataset), and
 under a tf.distribute strategy, where XLA is always off (`GAN.compile`).
+
+The two paths draw different training noise (TensorFlow's stateless random
+ops give other numbers under XLA), so one network trains reproducibly on a
+machine as long as the choice holds; the cache keeps it, including for a
+resumed run. Force `jit_compile` where runs must match across machines.
 """
 
 import hashlib
@@ -72,7 +77,7 @@ class XlaChoiceMixin:
         return config
 
     def fit(self, x=None, *args, **kwargs):
-        if self._xla_pending:
+        if self._xla_pending and not self.run_eagerly:  # eager steps: XLA does not apply
             self._xla_pending = False
             batch_size = args[1] if len(args) > 1 else kwargs.get("batch_size")
             choose(self, example_batch(x, batch_size))
