@@ -42,6 +42,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--dataset", help="idx:DIR (default ../shared/data/fashion-mnist)")
     parser.add_argument("--output", help="JSON file for every run's numbers")
+    parser.add_argument("--impls", default="ours,torch",
+                        help="ours (built as train.py builds), api (the plain Python API's defaults), torch; "
+                        "the order alternates every round; ours and torch are required")
     parser.add_argument("--ours_precision", default="auto",
                         help="keras_gans's --precision (default: auto, the package default)")
     parser.add_argument("--ours_jit_compile", choices=["default", "true", "false"], default="default",
@@ -52,17 +55,23 @@ def main():
     started = time.time()
     for model in args.models.split(","):
         steps = args.steps or DEFAULT_STEPS[model]
-        per_impl, ratios = {"ours": [], "torch": []}, []
+        impls = args.impls.split(",")
+        per_impl, ratios = {impl: [] for impl in impls}, []
         for round_ in range(args.rounds):
-            order = ("ours", "torch") if round_ % 2 == 0 else ("torch", "ours")
+            order = impls if round_ % 2 == 0 else impls[::-1]
             result = {}
             for impl in order:
-                result[impl] = run_worker(impl, model, steps, args.warmup, args.dataset, args.ours_jit_compile, args.ours_precision)
+                options = ("default", "auto") if impl == "api" else (args.ours_jit_compile, args.ours_precision)
+                result[impl] = run_worker(impl, model, steps, args.warmup, args.dataset, *options)
                 result[impl]["round"] = round_ + 1
                 runs.append(result[impl])
                 per_impl[impl].append(result[impl])
                 print(json.dumps(result[impl]), flush=True)
-            ratios.append(result["ours"]["real_images_per_s"] / result["torch"]["real_images_per_s"])
+            if "ours" in result and "torch" in result:
+                ratios.append(result["ours"]["real_images_per_s"] / result["torch"]["real_images_per_s"])
+            if "api" in result and "torch" in result:
+                result["api"]["ratio_to_torch"] = round(
+                    result["api"]["real_images_per_s"] / result["torch"]["real_images_per_s"], 2)
         summary[model] = {
             "steps": steps,
             "batch_size": per_impl["ours"][0]["batch_size"],
@@ -73,6 +82,9 @@ def main():
             "ratio_median": round(statistics.median(ratios), 2),
             **{f"{impl}_peak_rss_mib": max(r["peak_rss_mib"] for r in rs) for impl, rs in per_impl.items()},
         }
+        if per_impl.get("api"):
+            summary[model]["api_ratio_per_round"] = [r["ratio_to_torch"] for r in per_impl["api"]]
+            summary[model]["api_ratio_median"] = statistics.median(summary[model]["api_ratio_per_round"])
 
     print("\n| model | batch x D steps | timed steps | keras_gans img/s | PyTorch img/s | ratio (per round) | "
           "median ratio | peak RSS ours / torch (MiB) |")
@@ -81,6 +93,10 @@ def main():
         print(f"| {model} | {s['batch_size']} x {s['n_critic']} | {s['steps']} | {s['ours_images_per_s']:.0f} | "
               f"{s['torch_images_per_s']:.0f} | {', '.join(map(str, s['ratio_per_round']))} | "
               f"**{s['ratio_median']}** | {s['ours_peak_rss_mib']:.0f} / {s['torch_peak_rss_mib']:.0f} |")
+        if "api_ratio_median" in s:
+            print(f"| {model}, plain Python API | | | {s['api_images_per_s']:.0f} | {s['torch_images_per_s']:.0f} | "
+                  f"{', '.join(map(str, s['api_ratio_per_round']))} | **{s['api_ratio_median']}** | "
+                  f"{s['api_peak_rss_mib']:.0f} / {s['torch_peak_rss_mib']:.0f} |")
     machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
                "load_average_at_end": os.getloadavg(), "minutes": round((time.time() - started) / 60, 1)}
     print(json.dumps(machine))

@@ -147,6 +147,33 @@ class Ours:
         return self.model.ema_generator is not None
 
 
+class Api(Ours):
+    """keras_gans as the README's first lines use it: `MODELS[name](); model.compile(); model.fit(dataset)`.
+
+    No train.py layer, no precision or jit_compile argument: the model's own
+    defaults (precision "auto", XLA measured at the first fit). Seeded like
+    train.py so the weights match `Ours`.
+    """
+
+    def __init__(self, model_name, source, seed=0, jit_compile=None, precision="auto", config=None):
+        if (jit_compile, precision, config) != (None, "auto", None):
+            raise SystemExit("--impl api takes the package defaults only")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        sys.path.insert(0, REPO)
+        import keras
+
+        from keras_gans import data
+        from keras_gans.models import MODELS
+
+        keras.utils.set_random_seed(seed)
+        self.model = MODELS[model_name](image_shape=source.image_shape, seed=seed)
+        self.model.compile()
+        self.batch_size = self.model.default_batch_size
+        self.n_critic = self.model.n_critic
+        source = data.ImageSource(source.name, source.images)
+        self.dataset = data.make_dataset(source, self.batch_size * self.n_critic, shuffle=True, seed=seed, repeat=True)
+
+
 class Theirs:
     """benchmarks/torch_reference.py: the article's scripts in PyTorch, an in-memory shuffled loader."""
 
@@ -184,6 +211,7 @@ def throughput(impl, args, source):
         times[step] = time.perf_counter()
         return False
 
+    start = time.perf_counter()
     impl.fit(args.warmup + args.steps, on_step)
     seconds = times[args.warmup + args.steps] - times[args.warmup]
     real = args.steps * impl.batch_size * impl.n_critic
@@ -192,6 +220,8 @@ def throughput(impl, args, source):
         "seconds_per_step": round(seconds / args.steps, 3),
         "real_images_per_s": round(real / seconds, 1),
         "generator_images_per_s": round(args.steps * impl.batch_size * (impl.n_critic + 1) / seconds, 1),
+        # From fit() to the end of the first step: tracing, XLA compilation, keras_gans' XLA measurement.
+        "first_step_seconds": round(times[1] - start, 1),
     }
 
 
@@ -223,7 +253,8 @@ def train(impl, args, source):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["throughput", "train"])
-    parser.add_argument("--impl", choices=["ours", "torch"], required=True)
+    parser.add_argument("--impl", choices=["ours", "api", "torch"], required=True,
+                        help="ours: built as train.py builds; api: the plain Python API's defaults; torch: the reference")
     parser.add_argument("--model", required=True)
     parser.add_argument("--dataset", default=DATASET)
     parser.add_argument("--steps", type=int, default=10)
@@ -240,10 +271,12 @@ def main():
     args = parser.parse_args()
     source = Images(args.dataset)
     jit = {"default": None, "true": True, "false": False}[args.jit_compile]
-    impl = (Ours if args.impl == "ours" else Theirs)(args.model, source, args.seed, jit, args.precision, args.config)
+    impl = {"ours": Ours, "api": Api, "torch": Theirs}[args.impl](args.model, source, args.seed, jit, args.precision, args.config)
     result = (throughput if args.mode == "throughput" else train)(impl, args, source)
     result.update(impl=args.impl, model=args.model, config=args.config, jit_compile=args.jit_compile, precision=args.precision, batch_size=impl.batch_size, n_critic=impl.n_critic,
                   peak_rss_mib=round(peak_rss_mib(), 1))
+    if hasattr(impl, "model"):  # what the defaults resolved to
+        result.update(xla_used=bool(impl.model.jit_compile), precision_used=impl.model.precision)
     print("RESULT " + json.dumps(result), flush=True)
 
 

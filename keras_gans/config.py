@@ -76,10 +76,10 @@ class TrainConfig:
     beta_1: Optional[float] = setting(None, "Adam beta_1 for both optimisers (Adam models only).")
     beta_2: Optional[float] = setting(None, "Adam beta_2 for both optimisers (Adam models only).")
     steps_per_epoch: Optional[int] = setting(None, "Train steps per epoch (default: one pass over the data).")
-    # None: the fastest path for the precision (keras_gans.precision).
+    # None: measured at the start of training (keras_gans.models.xla_choice).
     jit_compile: Optional[bool] = setting(
-        None, "Compile the train step with XLA (default: on, except for bfloat16 on a CPU, where oneDNN is "
-        "faster; always off under a distribution strategy).", resumable=True)
+        None, "Compile the train step with XLA (default: timed both ways at the start of training, the faster "
+        "kept and cached; always off under a distribution strategy).", resumable=True)
     precision: str = setting(
         "auto", "Dtype policy. auto: mixed_bfloat16 on CPUs with native bfloat16 (AVX512_BF16/AMX), else float32.",
         choices=precision_lib.CHOICES)

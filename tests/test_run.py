@@ -100,7 +100,7 @@ def test_benchmark_worker_builds_through_run_build(monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script", ["worker.py", "throughput.py", "quality_at_equal_time.py"])
+@pytest.mark.parametrize("script", ["worker.py", "throughput.py", "quality_at_equal_time.py", "user_networks.py"])
 def test_benchmark_scripts_start(script):
     from conftest import subprocess_env
 

@@ -38,12 +38,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gans import augment, distribute, losses, precision
+from keras_gans import augment, losses
+from keras_gans import precision as precision_lib
 from keras_gans.errors import UserError
 from keras_gans.latents import class_labels, latent_vectors  # noqa: F401  (latent_vectors: importable from here for one release)
 from keras_gans.models import averaging, checks, conditional
 from keras_gans.models._keras_compat import MultiWorkerBuildMixin
 from keras_gans.models.clipping import attach_weight_clipping
+from keras_gans.models.xla_choice import XlaChoiceMixin
 from keras_gans.networks import mlp
 from keras_gans.networks.spectral import with_spectral_norm
 
@@ -51,7 +53,7 @@ from keras_gans.models.train_step import DRAW_GP_ALPHA, TrainStepMixin  # noqa: 
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
+class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
     """The fully connected GAN of the reference article (MLP G and D, BCE loss).
 
     Args:
@@ -87,6 +89,12 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         num_classes: train a class-conditional model on (images, labels)
             batches, labels in [0, num_classes) (`models.conditional`:
             class embedding in G, projection discriminator); None: unconditional.
+        precision: the dtype policy the networks compute in: "auto" (the
+            fastest: mixed_bfloat16 on CPUs with native bfloat16, else
+            float32; `keras_gans.precision.resolve`), "float32",
+            "mixed_bfloat16" or "mixed_float16". The resolved name is kept in
+            `precision` and in `get_config`. Your own networks are converted
+            when built wholly in float32 (`keras_gans.precision.apply`).
 
     Example:
         model = keras_gans.GAN(image_shape=(28, 28, 1))
@@ -123,8 +131,12 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         clip_value=0.0,
         gp_weight=0.0,
         num_classes=None,
+        precision="auto",
         **kwargs,
     ):
+        self.precision = precision_lib.resolve(precision)
+        # The model's own policy too: compile() reads it (mixed_float16's loss scaling).
+        kwargs.setdefault("dtype", self.precision)
         super().__init__(**kwargs)
         self.num_classes = conditional.check_num_classes(num_classes)
         self.image_shape = tuple(int(d) for d in image_shape)
@@ -147,12 +159,17 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         if generator is not None:
             checks.check_generator_input(generator, self.latent_dim)
         if generator is None or discriminator is None:
-            built_g, built_d = self.build_networks()
+            # The built-in networks are built under the policy (their output
+            # layers ask for float32 themselves); yours are converted by `apply`.
+            with precision_lib.policy(self.precision):
+                built_g, built_d = self.build_networks()
             generator = generator or built_g
             discriminator = discriminator or built_d
         if self.num_classes is not None:
             conditional.check_two_inputs(generator, "generator")
             conditional.check_two_inputs(discriminator, "discriminator")
+        generator = precision_lib.apply(generator, self.precision)
+        discriminator = precision_lib.apply(discriminator, self.precision)
         checks.check_discriminator_logits(discriminator)
         if self.spectral_norm:
             discriminator = with_spectral_norm(discriminator)
@@ -261,11 +278,10 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Sets the two optimisers (the article's when omitted); other kwargs go to Keras.
 
-        `jit_compile` defaults to the fastest measured path: XLA (it fuses the
-        small convolutions of these networks, faster even on a CPU), except
-        when the dtype policy computes in bfloat16 on a CPU, where oneDNN's
-        native bfloat16 kernels beat XLA (`keras_gans.precision`). Under a
-        tf.distribute strategy it is always off (see below). Under a
+        `jit_compile` "auto" (the default, also None): the first `fit` times
+        a few train steps with and without XLA and keeps the faster, cached
+        per network signature (`models.xla_choice`); True/False force it.
+        Under a tf.distribute strategy it is always off. Under a
         `mixed_float16` policy both optimisers get dynamic loss scaling.
         """
         default_d, default_g = self.default_optimizers()
@@ -277,12 +293,7 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
                 opt if isinstance(opt, keras.optimizers.LossScaleOptimizer) else keras.optimizers.LossScaleOptimizer(opt)
                 for opt in (self.d_optimizer, self.g_optimizer)
             )
-        kwargs.setdefault("jit_compile", precision.default_jit_compile())
-        if distribute.is_distributed(self.distribute_strategy):
-            # XLA around a multi-device step fails ("Trying to access resource
-            # ... located in device CPU:1 from CPU:0"), as Keras' own "auto"
-            # knows; TPUs compile the replica step with XLA anyway.
-            kwargs["jit_compile"] = False
+        kwargs["jit_compile"] = self._resolve_jit_compile(kwargs.get("jit_compile", "auto"))
         super().compile(**kwargs)
 
     def get_compile_config(self):
@@ -319,6 +330,7 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
             "diffaugment": self.diffaugment,
             "clip_value": self.clip_value,
             "gp_weight": self.gp_weight,
+            "precision": self.precision,
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
         }
@@ -332,6 +344,9 @@ class GAN(TrainStepMixin, MultiWorkerBuildMixin, keras.Model):
         for key in ("generator", "discriminator"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
+        if "precision" not in config and isinstance(config.get("generator"), keras.Model):
+            # Saved before models recorded their precision: the one their layers were built in.
+            config["precision"] = precision_lib.network_policy(config["generator"])
         return cls(**config)
 
     def call(self, z, training=False):

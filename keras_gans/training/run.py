@@ -17,7 +17,6 @@ from keras_gans import distribute
 from keras_gans import features
 from keras_gans import health as health_lib
 from keras_gans import monitoring
-from keras_gans import precision as precision_lib
 from keras_gans.callbacks import LossHistory, SampleGrids
 from keras_gans.callbacks.checkpointer import Checkpointer
 from keras_gans.errors import UserError
@@ -95,6 +94,7 @@ def build_model(config, image_shape, num_classes=None):
         spectral_norm=config.spectral_norm,
         r1_gamma=config.r1_gamma,
         diffaugment=config.diffaugment,
+        precision=config.precision,
     )
     if config.model == "wgan":
         kwargs["clip_value"] = config.clip_value
@@ -142,7 +142,7 @@ def build(config, image_shape, strategy=None, num_classes=None):
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.seed)
     compile_options = {} if config.jit_compile is None else {"jit_compile": config.jit_compile}
-    with strategy.scope(), precision_lib.policy(config.precision):
+    with strategy.scope():
         model = build_model(config, image_shape, num_classes)
         d_optimizer, g_optimizer = build_optimizers(model, config)
         model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **compile_options)
