@@ -151,9 +151,12 @@ def main():
     real = train_source.images[rng.choice(len(train_source), min(args.samples, len(train_source)), replace=False)]
     real_features = extractor.features(real)
 
-    def score(images):
+    def score(images, asked=None):
         fake_features, probabilities = extractor.features_and_probabilities(images)
-        return metrics.all_metrics(real_features, fake_features, probabilities)
+        result = metrics.all_metrics(real_features, fake_features, probabilities)
+        if asked is not None:  # a conditional run: how often the classifier sees the class asked for
+            result["class_accuracy"] = float(np.mean(np.argmax(probabilities, axis=1) == asked))
+        return result
 
     rows = [{"model": "real (test split)", "impl": "-", "side": "-",
              **score(data.open_source(args.dataset, "test", limit=args.samples).images)}]
@@ -162,21 +165,23 @@ def main():
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         for run in run_all(planned_runs(args), args, tmp):
-            run.update(score(np.load(run["samples"])))
+            asked = np.load(run["sample_labels"]) if run.get("sample_labels") else None
+            run.update(score(np.load(run["samples"]), asked))
             if run.get("raw_samples"):  # the same run sampled from its raw generator instead of the average
-                run["raw_generator"] = score(np.load(run["raw_samples"]))
+                run["raw_generator"] = score(np.load(run["raw_samples"]), asked)
             rows.append(run)
             print(json.dumps(run), flush=True)
 
     print(f"\nBudget: {args.minutes} min of training per run, {args.jobs} run(s) at a time; {args.samples} samples each.")
     print("| model | side | steps | real images seen | FD (classifier) | KID | precision | recall | "
-          "classifier score | FD of the raw generator (runs with an average) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "classifier score | FD of the raw generator (runs with an average) | class accuracy (conditional) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         raw = f"{r['raw_generator']['frechet_distance']:.2f}" if "raw_generator" in r else "-"
+        accuracy = f"{r['class_accuracy']:.3f}" if "class_accuracy" in r else "-"
         print(f"| {r['model']} | {r['side']} | {r.get('steps', '-')} | {r.get('real_images_seen', '-')} | "
               f"{r['frechet_distance']:.2f} | {r['kernel_distance']:.4f} | {r['precision']:.3f} | {r['recall']:.3f} | "
-              f"{r['classifier_score']:.2f} | {raw} |")
+              f"{r['classifier_score']:.2f} | {raw} | {accuracy} |")
     print_preset_ratios(rows)
     machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
                "minutes": round((time.time() - started) / 60, 1)}

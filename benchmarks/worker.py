@@ -44,7 +44,11 @@ class Images:
         count, height, width = struct.unpack(">III", raw[4:16])
         self.name = spec
         self.images = np.frombuffer(raw, np.uint8, offset=16).reshape(count, height, width, 1)
+        labels_path = os.path.join(spec[4:], "train-labels-idx1-ubyte.gz")
         self.labels = None
+        if os.path.exists(labels_path):  # for class-conditional configs
+            with gzip.open(labels_path, "rb") as f:
+                self.labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int32)
         self.image_shape = (height, width, 1)
 
     def __len__(self):
@@ -116,11 +120,17 @@ class Ours:
             settings = dataclasses.replace(settings, precision=precision)
         if jit_compile is not None:
             settings = dataclasses.replace(settings, jit_compile=jit_compile)
-        self.model = build(settings, source.image_shape)
+        # A --conditional config trains on (images, labels), as train.py does.
+        conditional = bool(getattr(settings, "conditional", False))
+        if conditional and source.labels is None:
+            raise SystemExit(f"{config} is conditional but {source.name} has no labels")
+        self.num_classes = int(source.labels.max()) + 1 if conditional else None
+        self.model = build(settings, source.image_shape, num_classes=self.num_classes)
         self.batch_size = settings.resolved_batch_size()
         self.n_critic = self.model.n_critic
-        source = data.ImageSource(source.name, source.images)
-        self.dataset = data.make_dataset(source, self.batch_size * self.n_critic, shuffle=True, seed=seed, repeat=True)
+        source = data.ImageSource(source.name, source.images, labels=source.labels if conditional else None)
+        self.dataset = data.make_dataset(source, self.batch_size * self.n_critic, shuffle=True, seed=seed, repeat=True,
+                                         labels=conditional)
 
     def fit(self, steps, on_step):
         import keras
@@ -135,19 +145,31 @@ class Ours:
     def generate(self, num, seed, raw=False):
         """Samples as a user gets them (from the generator average when the config enables it);
         raw=True: from the trained generator itself, to measure what the average adds."""
+        import tensorflow as tf
+
         from keras_gans.data import to_uint8
         from keras_gans.models.gan import latent_vectors
 
         network = self.model.generator if raw else self.model.sampling_generator
-        return np.concatenate([to_uint8(network(latent_vectors(min(500, num - i), self.model.latent_dim, seed + i),
-                                                training=False))
-                               for i in range(0, num, 500)])
+        chunks = []
+        for i in range(0, num, 500):
+            z = latent_vectors(min(500, num - i), self.model.latent_dim, seed + i)
+            if self.num_classes:  # classes in turn, as sample_labels() says
+                z = [z, tf.constant(self.sample_labels(num)[i:i + len(z)])]
+            chunks.append(to_uint8(network(z, training=False)))
+        return np.concatenate(chunks)
+
+    def sample_labels(self, num):
+        """The class asked of each generated image (conditional models): 0, 1, ..., K-1, 0, 1, ..."""
+        return np.arange(num, dtype=np.int32) % self.num_classes if self.num_classes else None
 
     def has_average(self):
         return self.model.ema_generator is not None
 
 
 class Api(Ours):
+    num_classes = None
+
     """keras_gans as the README's first lines use it: `MODELS[name](); model.compile(); model.fit(dataset)`.
 
     No train.py layer, no precision or jit_compile argument: the model's own
@@ -239,6 +261,11 @@ def train(impl, args, source):
     impl.fit(10**9, on_step)
     trained = time.perf_counter() - start
     np.save(args.out, impl.generate(args.samples, args.seed))
+    labels = getattr(impl, "sample_labels", lambda num: None)(args.samples)
+    labels_path = None
+    if labels is not None:  # what each image was asked to be, for the class accuracy
+        labels_path = args.out[:-len(".npy")] + "_labels.npy"
+        np.save(labels_path, labels)
     raw_samples = None
     if impl.has_average():  # also the raw generator's samples, to score what the average adds
         raw_samples = args.out[:-len(".npy")] + "_raw.npy"
@@ -247,7 +274,7 @@ def train(impl, args, source):
     return {"train_seconds": round(trained, 1), "first_step_seconds": round(done["first_step"], 1),
             "steps": done["steps"],
             "real_images_seen": done["steps"] * impl.batch_size * impl.n_critic, "samples": args.out,
-            "raw_samples": raw_samples}
+            "raw_samples": raw_samples, "sample_labels": labels_path}
 
 
 def main():
