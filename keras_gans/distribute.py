@@ -263,3 +263,40 @@ def describe_worker_failure(error):
         f"multi-worker training stopped: {who} stopped responding (crashed, killed or unreachable; see its log); "
         "restart every worker with the same command: training resumes from the chief's last checkpoint"
     )
+
+
+def agreed_stop_signal(strategy, local_signal):
+    """The stop signal that any worker of a multi-worker run has received, the same on every worker.
+
+    Pre-emption usually reaches one machine of a cluster. If only that worker
+    stopped, the others would wait for it in the next step's collective until
+    their heartbeat timeout, and the workers would not agree on the step to
+    checkpoint. So at the end of every step each worker contributes the
+    signal it has caught (0 for none) to one all-reduce; all of them see the
+    same answer at the same step and stop together. (TensorFlow's
+    `tf.distribute.experimental.PreemptionCheckpointHandler` reaches the same
+    agreement through the coordination service, but it drives its own
+    `tf.train.Checkpoint` and training loop, and Keras 3's `fit` offers no
+    hook for it.) The call is a collective: every worker must make it at the
+    same points, which the checkpointer does (the end of every step).
+
+    Args:
+        strategy: the run's strategy; anything but a multi-worker one returns
+            `local_signal` at once.
+        local_signal: this process's caught signal number, or None.
+
+    Returns:
+        A signal number, or None when no worker has been signalled (SIGTERM
+        wins over SIGINT if workers caught different ones).
+    """
+    if not is_multi_worker(strategy):
+        return local_signal
+    caught = [0] * 65  # one slot per signal number 0..64
+    if local_signal:
+        caught[int(local_signal)] = 1
+    value = tf.constant(caught, tf.int32)
+    total = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.identity(value)), axis=None)
+    signalled = [signum for signum, count in enumerate(total.numpy().tolist()) if count]
+    if not signalled:
+        return None
+    return 15 if 15 in signalled else signalled[0]  # 15: SIGTERM

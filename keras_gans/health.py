@@ -14,6 +14,12 @@
   The training batch, not images generated in inference mode: early in
   training BatchNorm's moving statistics are still far from the batch ones,
   and inference-mode images look collapsed when they are not.
+- A generator that has saturated, drawing one flat colour whatever its input
+  (what a learning rate far too high does to the BCE models: tanh pinned at
+  -1 or +1, every gradient exactly zero, no NaN ever appears), stops training
+  like a NaN does. Checked only when the epoch's `g_diversity` is below the
+  floor, on images generated in inference mode: flat images pinned at -1 or
+  +1 are that failure; a collapse to shapes, or to flat grey, only warns.
 
 Warnings go to the `keras_gans` logger and, given a `report` function, to
 TensorBoard. The checks only read logs and weights, so they do not change
@@ -63,6 +69,25 @@ def _diverged(what, step, details=""):
         f"training diverged: {what} at step {step}{details}; stopped without checkpointing it (earlier checkpoints, if any, are kept). "
         "Lower --d_lr/--g_lr (or check the data) and start over with --restart"
     )
+
+
+# The mean per-image standard deviation (pixels in [-1, 1]) below which a
+# generator's images count as one flat colour. A dataset of flat images of one
+# colour is not something a GAN is trained on; real images' spread is ~0.3-0.8.
+FLAT_IMAGE_STD = 0.01
+# |pixel| at or above which tanh's gradient is below 0.02: a saturated pixel.
+SATURATED_PIXEL = 0.99
+
+
+def _inference_images(model, count=16):
+    """`count` images from the model's (sampling) generator, or None if it cannot generate them."""
+    generate = getattr(model, "generate", None)
+    if generate is None:
+        return None
+    try:
+        return np.asarray(generate(count, seed=0), dtype=np.float32)
+    except Exception:  # a user's model with another generate(): the check is a bonus, never a new failure
+        return None
 
 
 def _is_wasserstein(model):
@@ -142,11 +167,26 @@ class HealthMonitor(StepCallback):
             return
         diversity = float(logs["g_diversity"])
         if diversity < self.diversity_floor:
+            self._stop_if_flat(diversity, step)
             self.warn(
                 "health/collapse", epoch + 1,
                 f"generator collapse at epoch {epoch + 1}: its images are near-identical (diversity "
                 f"{diversity:.4f} < {self.diversity_floor}); see the sample grids",
             )
+
+    def _stop_if_flat(self, diversity, step):
+        images = _inference_images(self.model)
+        if images is None:
+            return
+        texture = float(np.mean(np.std(images.reshape(len(images), -1), axis=1)))
+        saturated = float(np.mean(np.abs(images) >= SATURATED_PIXEL))
+        # Flat AND pinned at the ends of tanh: a flat grey generator (a collapse
+        # it can climb out of) only warns.
+        if texture < FLAT_IMAGE_STD and saturated >= 0.99:
+            raise _diverged(
+                f"the generator draws one flat colour for every input (pixel values {float(images.min()):.2f} to "
+                f"{float(images.max()):.2f}, spread within an image {texture:.4f}, across images {diversity:.4f}: "
+                "saturated, its gradients are zero and it cannot recover)", step)
 
     def warn(self, tag, step, message):
         self.warnings.append(message)

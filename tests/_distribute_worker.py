@@ -9,6 +9,10 @@
   TF_CONFIG=... python tests/_distribute_worker.py worker OUTPUT_DIR WEIGHTS.npz
       One worker of a MultiWorkerMirroredStrategy run through keras_gans.training.run.run;
       saves its final weights to WEIGHTS.npz.
+
+  TF_CONFIG=... python tests/_distribute_worker.py long_worker OUTPUT_DIR WEIGHTS.npz
+      The same with 5,000 steps and a checkpoint every 5, to be stopped by a
+      signal: prints "STOPPED {json}" and exits with 128 + the signal.
 """
 
 import dataclasses
@@ -102,17 +106,24 @@ def mirrored(out_path):
         json.dump(results, f)
 
 
-def worker(output_dir, weights_path):
+def worker(output_dir, weights_path, long_run=False):
     from keras_gans.config import TrainConfig
+    from keras_gans.training.preemption import TrainingInterrupted
     from keras_gans.training.run import run
 
     settings = dict(
         model="dcgan", width=8, latent_dim=8, epochs=1, batch_size=8, steps_per_epoch=2, max_images=64,
         strategy="multi_worker", output_dir=output_dir, grid_images=4, verbose=0, tensorboard=False,
     )
+    if long_run:  # long enough to be pre-empted in the middle, checkpointing as it goes
+        settings.update(steps_per_epoch=5000, checkpoint_every=5)
     fields = {field.name for field in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in settings.items() if k in fields})
-    result = run(config)
+    try:
+        result = run(config)
+    except TrainingInterrupted as stopped:  # as train.py reports it
+        print("STOPPED " + json.dumps({"global_step": stopped.global_step, "checkpoint": stopped.checkpoint}), flush=True)
+        sys.exit(stopped.exit_code)
     np.savez(weights_path, *result.model.get_weights())
 
 
@@ -120,4 +131,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "mirrored":
         mirrored(sys.argv[2])
     else:
-        worker(sys.argv[2], sys.argv[3])
+        worker(sys.argv[2], sys.argv[3], long_run=sys.argv[1] == "long_worker")

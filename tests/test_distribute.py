@@ -69,10 +69,8 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_multi_worker_two_processes_on_localhost(tmp_path):
-    """Two MultiWorkerMirroredStrategy workers through training.run.run: both finish with the same
-    weights, and only the chief (worker 0) wrote artefacts."""
+def _start_workers(tmp_path, mode="worker"):
+    """Two MultiWorkerMirroredStrategy workers on localhost, each a process of tests/_distribute_worker.py."""
     ports = [_free_port(), _free_port()]
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     procs = []
@@ -81,19 +79,32 @@ def test_multi_worker_two_processes_on_localhost(tmp_path):
         scratch.mkdir()
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         procs.append(subprocess.Popen(
-            [sys.executable, WORKER, "worker", str(tmp_path / f"out{index}"), str(tmp_path / f"weights{index}.npz")],
+            [sys.executable, WORKER, mode, str(tmp_path / f"out{index}"), str(tmp_path / f"weights{index}.npz")],
             env=_env(TF_CONFIG=tf_config, TMPDIR=str(scratch)),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         ))
+    return procs
+
+
+def _wait_for_workers(procs, timeout=300):
     outputs = []
     try:
         for proc in procs:
-            outputs.append(proc.communicate(timeout=300)[0])
+            outputs.append(proc.communicate(timeout=timeout)[0])
     finally:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+    return outputs
+
+
+@pytest.mark.slow
+def test_multi_worker_two_processes_on_localhost(tmp_path):
+    """Two MultiWorkerMirroredStrategy workers through training.run.run: both finish with the same
+    weights, and only the chief (worker 0) wrote artefacts."""
+    procs = _start_workers(tmp_path)
+    outputs = _wait_for_workers(procs)
     for index, (proc, output) in enumerate(zip(procs, outputs)):
         assert proc.returncode == 0, f"worker {index} failed:\n{_tail(output)}"
 
@@ -107,6 +118,38 @@ def test_multi_worker_two_processes_on_localhost(tmp_path):
         assert (chief_dir / name).exists(), name
     assert not (tmp_path / "out1").exists()  # the worker never touched its --output_dir...
     assert not list((tmp_path / "tmp1").iterdir())  # ...and removed its scratch folder
+
+
+@pytest.mark.slow
+def test_a_signal_to_one_worker_stops_every_worker_at_the_same_checkpointed_step(tmp_path):
+    """Pre-emption reaches one machine: SIGTERM to the non-chief worker alone. Both workers stop after
+    the same step and exit 143; the chief's newest checkpoint is exactly that step."""
+    import glob
+    import signal
+    import time
+
+    from keras_gans.training.checkpoint import read_checkpoint
+
+    procs = _start_workers(tmp_path, "long_worker")
+    checkpoints = str(tmp_path / "out0" / "checkpoints" / "ckpt-*.npz")
+    deadline = time.time() + 240
+    while not glob.glob(checkpoints) and time.time() < deadline and procs[0].poll() is None:
+        time.sleep(0.2)  # training has started once the chief has checkpointed
+    assert glob.glob(checkpoints), "the chief never checkpointed"
+    procs[1].send_signal(signal.SIGTERM)
+    outputs = _wait_for_workers(procs)
+
+    stopped = []
+    for index, (proc, output) in enumerate(zip(procs, outputs)):
+        assert proc.returncode == 128 + signal.SIGTERM, f"worker {index}:\n{_tail(output)}"
+        lines = [line for line in output.splitlines() if line.startswith("STOPPED ")]
+        assert lines, f"worker {index}:\n{_tail(output)}"
+        stopped.append(json.loads(lines[-1][len("STOPPED "):]))
+    step = stopped[0]["global_step"]
+    assert 5 <= step < 5000 and stopped[1]["global_step"] == step, stopped
+    assert stopped[1]["checkpoint"] is None  # only the chief writes
+    newest = max(glob.glob(checkpoints), key=lambda path: int(path.rsplit("-", 1)[1].split(".")[0]))
+    assert read_checkpoint(newest)[0]["global_step"] == step == int(stopped[0]["checkpoint"].rsplit("-", 1)[1].split(".")[0])
 
 
 @pytest.mark.slow

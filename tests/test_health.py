@@ -89,6 +89,26 @@ def test_collapsed_generator_warns(tmp_path, caplog):
     assert "health/collapse/message" in events.Tags()["tensors"]
 
 
+class Saturate(keras.callbacks.Callback):
+    """What a huge learning rate does to a BCE generator: its output layer pinned at tanh's +1 for every input."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        kernel, bias = self.model.generator.get_layer("to_image").trainable_variables
+        kernel.assign(np.zeros(kernel.shape, np.float32))
+        bias.assign(np.full(bias.shape, 50.0, np.float32))
+
+
+def test_a_saturated_generator_stops_the_run_as_diverged(tmp_path):
+    # The collapse above (flat grey, tanh(0)) only warns: it can recover. Flat
+    # white (tanh(50)) cannot: the run stops instead of exporting it.
+    with pytest.raises(health.TrainingDivergedError,
+                       match=r"the generator draws one flat colour for every input \(pixel values 1.00 to 1.00.* at step 6"):
+        run(tiny_config(tmp_path), extra_callbacks=[Saturate()])
+    assert not os.path.exists(os.path.join(tmp_path, "model.keras"))
+    manager = CheckpointManager(os.path.join(tmp_path, "checkpoints"))
+    assert max(read_checkpoint(p)[0]["global_step"] for p in manager.checkpoints()) < 6  # the epoch end was not saved
+
+
 class FakeModel:
     """HealthMonitor reads only the model's type (BCE or Wasserstein) before the epoch end."""
 

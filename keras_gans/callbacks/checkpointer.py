@@ -26,7 +26,9 @@ class Checkpointer(StepCallback):
             SIGTERM/SIGINT, the step that is running is checkpointed and
             `TrainingInterrupted` is raised out of `fit`. A signal during an epoch's
             last step lets that epoch's writers finish first, so the epoch's grids
-            and history entry are written, as in a run left alone.
+            and history entry are written, as in a run left alone. Under
+            MultiWorkerMirroredStrategy a signal caught by any worker stops all
+            of them after the same step (`distribute.agreed_stop_signal`).
     """
 
     def __init__(self, manager, steps_per_epoch, every=0, resume=None, history=None, stop=None):
@@ -81,13 +83,18 @@ class Checkpointer(StepCallback):
         self._stop_if_signalled(end, epoch + 1, 0, logs)
 
     def _stop_if_signalled(self, step, epoch, in_epoch, logs):
-        if self.stop is None or self.stop.requested is None:
+        if self.stop is None:
+            return
+        # Under multi-worker, a collective: every worker stops at the same step
+        # whichever of them caught the signal.
+        signum = distribute.agreed_stop_signal(self.model.distribute_strategy, self.stop.requested)
+        if signum is None:
             return
         if self.last_saved != step:
             self.save(step, epoch, in_epoch, logs)
         # Reported as people count: epoch E (from 1), step S inside it.
         shown_epoch, shown_step = (epoch, self.steps_per_epoch) if in_epoch == 0 else (epoch + 1, in_epoch)
-        raise TrainingInterrupted(self.stop.requested, global_step=int(step), epoch=shown_epoch,
+        raise TrainingInterrupted(signum, global_step=int(step), epoch=shown_epoch,
                                   step_in_epoch=shown_step,
                                   checkpoint=self.last_path if distribute.is_chief() else None)
 

@@ -264,7 +264,9 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
         print(describe_resume(resume, resume_path, config.epochs, steps_per_epoch))
     callbacks, history = make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume,
                                         quality_extractor, stop=stop)
-    if stop.requested is not None:
+    if stop.requested is not None and not distribute.is_multi_worker(strategy):
+        # (Under multi-worker the workers agree at the first step instead: one
+        # leaving alone would leave the others waiting in a collective.)
         raise TrainingInterrupted(stop.requested)
     try:
         fit_calls = resumable_fit(
