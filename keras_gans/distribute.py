@@ -155,6 +155,13 @@ def is_multi_worker(strategy):
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode()
 
 
+def worker_count(strategy):
+    """The number of worker processes (input pipelines) of `strategy`: 1 unless multi-worker."""
+    if not is_multi_worker(strategy):
+        return 1
+    return int(strategy.extended._num_workers)
+
+
 def is_distributed(strategy):
     """True for any strategy other than TensorFlow's default (no distribution) one."""
     with strategy.scope():

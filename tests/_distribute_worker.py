@@ -125,6 +125,13 @@ def worker(output_dir, weights_path, long_run=False):
         print("STOPPED " + json.dumps({"global_step": stopped.global_step, "checkpoint": stopped.checkpoint}), flush=True)
         sys.exit(stopped.exit_code)
     np.savez(weights_path, *result.model.get_weights())
+    # The first training batch as this worker reads it (its own part only: run.training_dataset).
+    from keras_gans.training.run import load_data, training_dataset
+
+    strategy = result.model.distribute_strategy
+    batch = next(iter(training_dataset(load_data(config), 8, config, strategy, 0)))
+    (local,) = strategy.experimental_local_results(batch)  # one replica per worker
+    np.save(weights_path[:-len(".npz")] + "_batch.npy", np.asarray(local))
 
 
 if __name__ == "__main__":

@@ -108,6 +108,16 @@ def test_multi_worker_two_processes_on_localhost(tmp_path):
     for index, (proc, output) in enumerate(zip(procs, outputs)):
         assert proc.returncode == 0, f"worker {index} failed:\n{_tail(output)}"
 
+    # Each worker reads only its own half of every global batch, the rows fit would have given it.
+    from keras_gans import data
+    from keras_gans.config import TrainConfig
+    from keras_gans.training.run import load_data
+
+    config = TrainConfig(model="dcgan", max_images=64, seed=TrainConfig().seed)
+    expected = next(iter(data.make_dataset(load_data(config), 8, shuffle=True, seed=config.seed, repeat=True))).numpy()
+    for index in range(2):
+        np.testing.assert_array_equal(np.load(tmp_path / f"weights{index}_batch.npy"), expected[index * 4:(index + 1) * 4])
+
     chief, worker = np.load(tmp_path / "weights0.npz"), np.load(tmp_path / "weights1.npz")
     assert len(chief.files) == len(worker.files) > 10
     for key in chief.files:

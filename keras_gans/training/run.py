@@ -191,6 +191,33 @@ def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, 
     return callbacks, history
 
 
+def training_dataset(source, step_images, config, strategy, start_batch):
+    """The endless training stream from `start_batch` on, as `fit` takes it under `strategy`.
+
+    Under MultiWorkerMirroredStrategy with one replica per worker (CPU
+    workers, or one accelerator per machine), each worker builds a dataset of
+    only its own contiguous part of every global batch
+    (`make_dataset(shard=...)`, through `distribute_datasets_from_function`),
+    so a streamed source reads and decodes only that part on each machine.
+    These are the same rows that `fit`'s own splitting of the global batch
+    would give that worker, so training is unchanged. Otherwise (one process,
+    or several replicas per worker) the whole global batch is built and `fit`
+    distributes it.
+    """
+    def dataset(shard=None):
+        return data_lib.make_dataset(source, step_images, shuffle=True, seed=config.seed, repeat=True,
+                                     start_batch=start_batch, labels=config.conditional, shard=shard)
+
+    workers = distribute.worker_count(strategy)
+    if workers < 2 or strategy.num_replicas_in_sync != workers:
+        return dataset()
+
+    def worker_dataset(context):
+        return dataset(shard=(context.input_pipeline_id, context.num_input_pipelines))
+
+    return strategy.distribute_datasets_from_function(worker_dataset)
+
+
 def run(config, flags_text=None, extra_callbacks=()):
     """Trains one model as `config` says and writes its artefacts into config.output_dir.
 
@@ -271,10 +298,7 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
     try:
         fit_calls = resumable_fit(
             model,
-            lambda start_batch: data_lib.make_dataset(
-                source, step_images, shuffle=True, seed=config.seed, repeat=True, start_batch=start_batch,
-                labels=config.conditional,
-            ),
+            lambda start_batch: training_dataset(source, step_images, config, strategy, start_batch),
             epochs=config.epochs,
             steps_per_epoch=steps_per_epoch,
             start_step=resume["global_step"] if resume else 0,
