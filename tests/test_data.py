@@ -158,3 +158,38 @@ def test_tfds_labels_and_class_names():
         # The names come from the dataset's info: all 10 classes, even those missing from 16 mock examples.
         assert data.class_names("tfds:cifar10") == tfds.builder("cifar10").info.features["label"].names
         assert len(data.class_names("tfds:cifar10")) == 10
+
+
+def test_a_tfds_split_over_the_memory_budget_is_streamed_with_the_same_batches(tmp_path, capsys):
+    from keras_gans.data.stream import DiskImages
+
+    with tfds.testing.mock_data(num_examples=24):
+        options = dict(image_shape=(16, 16, 3), crop="center")
+        in_memory = data.open_source("tfds:cifar10", **options)
+        streamed = data.open_source("tfds:cifar10", cache_dir=str(tmp_path), max_memory_gb=1e-6, **options)
+        assert isinstance(streamed.images, DiskImages) and not isinstance(in_memory.images, DiskImages)
+        assert "streaming them from the on-disk cache" in capsys.readouterr().out
+        np.testing.assert_array_equal(np.asarray(streamed.images), in_memory.images)
+        np.testing.assert_array_equal(streamed.labels, in_memory.labels)
+        for source in (in_memory, streamed):  # the same batches, labels with their images
+            batches = [b for b, _ in zip(data.make_dataset(source, 8, seed=3, repeat=True, labels=True), range(4))]
+            if source is in_memory:
+                expected = batches
+        for (a, y), (b, z) in zip(expected, batches):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+            np.testing.assert_array_equal(y.numpy(), z.numpy())
+        # The second run reads the cache: nothing is prepared again.
+        capsys.readouterr()
+        again = data.open_source("tfds:cifar10", cache_dir=str(tmp_path), max_memory_gb=1e-6, **options)
+        assert again.images.path == streamed.images.path and "preparing" not in capsys.readouterr().err
+        np.testing.assert_array_equal(again.labels, in_memory.labels)
+
+
+def test_streaming_tfds_into_an_unwritable_cache_is_one_line(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with tfds.testing.mock_data(num_examples=8):
+        with pytest.raises(UserError, match="needs a writable cache .*pass --cache_dir") as error:
+            data.open_source("tfds:cifar10", image_shape=(16, 16, 3), cache_dir=str(blocker / "cache"),
+                             max_memory_gb=1e-6)
+    assert "\n" not in str(error.value)

@@ -105,10 +105,12 @@ def open_source(spec, split="train", image_shape=None, data_dir=None, download=T
             become. White, because transparent images (icons, emoji, sprites)
             are drawn to be shown on a light page.
         cache_dir: where a decoded folder is cached; None: beside the data,
-            or ~/.cache/keras_gans when the data folder is read-only.
-        max_memory_gb: a folder whose decoded images need more (GB) is not
-            held in memory but streamed: decoded once into an on-disk cache and
-            read batch by batch (same batches, see `stream`). None: no limit.
+            or ~/.cache/keras_gans when the data folder is read-only. Also
+            where a streamed TFDS split is kept (None: ~/.cache/keras_gans).
+        max_memory_gb: a folder or TFDS split whose decoded images need more
+            (GB) is not held in memory but streamed: decoded once into an
+            on-disk cache and read batch by batch (same batches, see
+            `stream`). None: no limit.
     """
     spec = str(spec)
     kind, _, arg = spec.partition(":")
@@ -128,7 +130,7 @@ def open_source(spec, split="train", image_shape=None, data_dir=None, download=T
                                             max_memory_gb=max_memory_gb)
     elif kind == "tfds" and arg:
         images, labels, names = read_tfds(arg, split, data_dir, download, image_shape=image_shape, crop=crop,
-                                          background=background)
+                                          background=background, cache_dir=cache_dir, max_memory_gb=max_memory_gb)
     else:
         raise UserError(
             f"unknown dataset spec {spec!r}: use sample, idx:DIR, folder:DIR or tfds:NAME "

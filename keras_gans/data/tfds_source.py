@@ -1,10 +1,14 @@
 """tfds:NAME - a TensorFlow Datasets image dataset, optionally cropped, resized and converted."""
 
+import hashlib
+import json
+import os
 import socket
 
 import numpy as np
 import tensorflow as tf
 
+from keras_gans.data import cache, stream
 from keras_gans.errors import UserError
 
 OFFLINE_ALTERNATIVES = (
@@ -13,12 +17,18 @@ OFFLINE_ALTERNATIVES = (
 )
 
 
-def read_tfds(name, split="train", data_dir=None, download=True, image_shape=None, crop="none", background="white"):
+def read_tfds(name, split="train", data_dir=None, download=True, image_shape=None, crop="none", background="white",
+              cache_dir=None, max_memory_gb=None):
     """(images, labels or None, class names or None) of a TFDS image dataset, as numpy arrays.
 
     With `image_shape` (H, W, C) every image is cropped (`crop="center"`: the
     largest centred square), resized and converted to C channels, so datasets
     of any size (celeb_a's 218x178, datasets of mixed sizes) can be used.
+
+    A split whose prepared images need more than `max_memory_gb` is streamed
+    like a large folder: written once, prepared, into an uncompressed file in
+    `cache_dir` (default ~/.cache/keras_gans) and read per batch from there
+    (`images` is then a `stream.DiskImages`); later runs reuse the file.
 
     Tries the prepared data first; downloads only when allowed and the
     network answers within seconds (TFDS itself retries for minutes offline).
@@ -27,7 +37,7 @@ def read_tfds(name, split="train", data_dir=None, download=True, image_shape=Non
         import tensorflow_datasets as tfds
     except ImportError as error:
         raise UserError(f"tfds: datasets need tensorflow-datasets ({error}): pip install tensorflow-datasets") from None
-    args = (tfds, name, split, data_dir, image_shape, crop, background)
+    args = (tfds, name, split, data_dir, image_shape, crop, background, cache_dir, max_memory_gb)
     try:
         return _tfds_arrays(*args, download=False)
     except UserError:
@@ -48,7 +58,7 @@ def _is_unknown_dataset(tfds, error):
     return isinstance(error, not_found) if not_found else "not found" in str(error).lower()
 
 
-def _tfds_arrays(tfds, name, split, data_dir, image_shape, crop, background, download):
+def _tfds_arrays(tfds, name, split, data_dir, image_shape, crop, background, cache_dir, max_memory_gb, download):
     dataset, info = tfds.load(name, split=split, data_dir=data_dir, download=download, with_info=True)
     if "image" not in dataset.element_spec:
         raise UserError(
@@ -64,16 +74,83 @@ def _tfds_arrays(tfds, name, split, data_dir, image_shape, crop, background, dow
         prepare = lambda image: prepare_image(image, image_shape, crop, background)  # noqa: E731
         dataset = dataset.map(lambda example: {**example, "image": prepare(example["image"])},
                               num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    chunks = list(tfds.as_numpy(dataset.batch(8192)))
-    if not chunks:
-        raise UserError(f"TFDS dataset {name!r} ({split} split) holds no images")
-    images = np.concatenate([chunk["image"] for chunk in chunks])
-    labels = np.concatenate([chunk["label"] for chunk in chunks]) if "label" in keep else None
+    shape = tuple(dataset.element_spec["image"].shape)
+    count = _split_size(dataset, info, split)
+    needed = None if count is None or None in shape else count * int(np.prod(shape)) / 1e9
+    if max_memory_gb is not None and needed is not None and needed > max_memory_gb:
+        print(f"tfds:{name} ({split}): {count} images need {needed:.3g} GB decoded, over --max_memory_gb="
+              f"{max_memory_gb:g}: streaming them from the on-disk cache instead of holding them in memory")
+        images, labels = _streamed(tfds, dataset, name, split, info, shape, count, crop, background, cache_dir,
+                                   "label" in keep)
+    else:
+        chunks = list(tfds.as_numpy(dataset.batch(8192)))
+        if not chunks:
+            raise UserError(f"TFDS dataset {name!r} ({split} split) holds no images")
+        images = np.concatenate([chunk["image"] for chunk in chunks])
+        labels = np.concatenate([chunk["label"] for chunk in chunks]) if "label" in keep else None
     names = None
     if labels is not None:
         feature = info.features["label"]
         names = list(feature.names) if getattr(feature, "names", None) else None
     return images, labels, names
+
+
+def _split_size(dataset, info, split):
+    """Examples in `split` (sub-splits such as "train[:10%]" included), or None if TFDS cannot say."""
+    cardinality = int(dataset.cardinality())
+    if cardinality >= 0:  # not tf.data.UNKNOWN_CARDINALITY / INFINITE_CARDINALITY
+        return cardinality
+    try:
+        return int(info.splits[split].num_examples)
+    except Exception:  # not recorded: the in-memory path does not need the count
+        return None
+
+
+def _streamed(tfds, dataset, name, split, info, shape, count, crop, background, cache_dir, with_labels):
+    """(stream.DiskImages, labels or None) over the split's prepared images in the cache, written now if missing."""
+    from keras_gans.data.folder import Progress
+
+    key = hashlib.sha256(json.dumps([
+        cache.CACHE_VERSION, name, split, str(info.version), os.path.realpath(info.data_dir), list(shape), crop,
+        background]).encode()).hexdigest()[:32]
+    path = os.path.join(cache_dir or cache.user_cache_dir(), f"tfds-{key}.npy")
+    labels_path = path[:-len(".npy")] + ".labels.npy"
+    if cache.find([path], count) is not None and (not with_labels or os.path.exists(labels_path)):
+        labels = np.load(labels_path, allow_pickle=False) if with_labels else None
+        return stream.DiskImages(path, np.arange(count)), labels
+    try:
+        handle, temporary = cache.new_file(path)
+    except OSError as error:
+        raise UserError(f"streaming tfds:{name} needs a writable cache for its decoded images ({error.strerror}: "
+                        f"{os.path.dirname(path)}): pass --cache_dir=A_WRITABLE_FOLDER") from None
+    progress = Progress(f"preparing tfds:{name} ({split}) in {path}", count)
+    labels, done = [], 0
+    try:
+        with os.fdopen(handle, "wb") as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": (count, *shape)})
+            for chunk in tfds.as_numpy(dataset.batch(1024)):
+                images = chunk["image"][: count - done]
+                f.write(np.ascontiguousarray(images, np.uint8).tobytes())
+                if with_labels:
+                    labels.append(chunk["label"][: len(images)])
+                done += len(images)
+                progress.update(done)
+        if done != count:
+            raise UserError(f"TFDS dataset {name!r} ({split} split) holds {done} images, its info says {count}: "
+                            "prepare it again (tfds build --overwrite)")
+        labels = np.concatenate(labels) if with_labels else None
+        if with_labels:
+            np.save(labels_path, labels)
+        cache.commit(temporary, path, np.ones(count, bool))
+    except OSError as error:
+        cache.remove(temporary)
+        raise UserError(f"cannot write the decoded-image cache {path}: {error.strerror}; free disk space or pass "
+                        "--cache_dir") from None
+    except BaseException:
+        cache.remove(temporary)
+        raise
+    progress.close()
+    return stream.DiskImages(path, np.arange(count)), labels
 
 
 def prepare_image(image, image_shape=None, crop="none", background="white"):
