@@ -139,3 +139,26 @@ def test_xla_that_cannot_compile_is_not_chosen(monkeypatch, measured, capfd):
     model, _ = trained_state(keras_gans.DCGAN, "auto")
     assert model.jit_compile is False
     assert "vs XLA failed to compile; measured)" in capfd.readouterr().err
+
+
+def test_a_resumed_run_keeps_the_xla_choice_its_checkpoint_was_trained_with(monkeypatch, measured, capfd):
+    # The two paths draw different noise: a resume that measured again (another
+    # machine, an emptied cache) and chose the other one would not be exact.
+    from keras_gans.config import TrainConfig
+    from keras_gans.training.checkpoint import CheckpointManager, read_checkpoint
+    from keras_gans.training.run import run
+
+    settings = dict(model="dcgan", width=8, latent_dim=8, batch_size=8, max_images=32, steps_per_epoch=2,
+                    export=False, verbose=0, grid_images=4, tensorboard=False, output_dir=str(measured / "run"))
+    force_result(monkeypatch, use_xla=True)
+    first = run(TrainConfig(epochs=1, **settings))
+    assert first.model.jit_compile is True
+    (newest,) = CheckpointManager(str(measured / "run" / "checkpoints")).checkpoints()[-1:]
+    assert read_checkpoint(newest)[0]["jit_compile"] is True
+
+    force_result(monkeypatch, use_xla=False)  # what measuring again would now choose
+    monkeypatch.setenv("XDG_CACHE_HOME", str(measured / "emptied"))
+    capfd.readouterr()
+    resumed = run(TrainConfig(epochs=2, **settings))
+    assert resumed.model.jit_compile is True
+    assert "XLA on for this model, as in the checkpoint it resumes" in capfd.readouterr().out

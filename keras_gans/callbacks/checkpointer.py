@@ -113,5 +113,7 @@ class Checkpointer(StepCallback):
         meta = {
             "global_step": int(step), "epoch": int(epoch), "step_in_epoch": int(in_epoch),
             "steps_per_epoch": self.steps_per_epoch, "history": self._completed,
+            # XLA or not changes the training noise: a resume keeps this path.
+            "jit_compile": bool(getattr(self.model, "jit_compile", False)),
         }
         self.last_path = self.manager.save(self.model, meta)

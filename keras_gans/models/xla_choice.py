@@ -30,8 +30,10 @@ under a tf.distribute strategy, where XLA is always off (`GAN.compile`).
 
 The two paths draw different training noise (TensorFlow's stateless random
 ops give other numbers under XLA), so one network trains reproducibly on a
-machine as long as the choice holds; the cache keeps it, including for a
-resumed run. Force `jit_compile` where runs must match across machines.
+machine as long as the choice holds. A checkpoint records the choice it was
+trained with and a resumed run keeps it (`keep_jit_compile`), so a resume
+stays exact on another machine or with the cache emptied. Force
+`jit_compile` where separate runs must match across machines.
 """
 
 import hashlib
@@ -75,6 +77,20 @@ class XlaChoiceMixin:
         if self._xla_auto:
             config["jit_compile"] = "auto"  # a reloaded model decides again, on its machine
         return config
+
+    def keep_jit_compile(self, jit_compile):
+        """Uses `jit_compile`, as a run being resumed was trained, if the choice is still ours to make.
+
+        The two paths draw different training noise, so an exact resume needs
+        the path the checkpoint was trained on, whatever a measurement (or an
+        emptied cache) would say on this machine today. Returns whether it applied.
+        """
+        if not self._xla_pending:
+            return False
+        self._xla_pending = False
+        self.jit_compile = bool(jit_compile)
+        print(f"keras_gans: XLA {'on' if self.jit_compile else 'off'} for this model, as in the checkpoint it resumes")
+        return True
 
     def fit(self, x=None, *args, **kwargs):
         if self._xla_pending and not self.run_eagerly:  # eager steps: XLA does not apply

@@ -289,6 +289,8 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
     resume, resume_path = CheckpointManager(run_dir.checkpoints, keep=config.keep_checkpoints).restore_latest(model)
     if resume:
         print(describe_resume(resume, resume_path, config.epochs, steps_per_epoch))
+        if config.jit_compile is None and "jit_compile" in resume and hasattr(model, "keep_jit_compile"):
+            model.keep_jit_compile(resume["jit_compile"])
     callbacks, history = make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume,
                                         quality_extractor, stop=stop)
     if stop.requested is not None and not distribute.is_multi_worker(strategy):
