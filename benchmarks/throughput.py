@@ -99,11 +99,7 @@ def main():
                   f"{s['api_peak_rss_mib']:.0f} / {s['torch_peak_rss_mib']:.0f} |")
     machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
                "load_average_at_end": os.getloadavg(), "minutes": round((time.time() - started) / 60, 1)}
-    print(json.dumps(machine))
-    if args.output:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        with open(args.output, "w") as f:
-            json.dump({"summary": summary, "runs": runs, "machine": machine, "argv": sys.argv}, f, indent=1)
+    worker.write_report(args.output, machine, summary=summary, runs=runs)
 
 
 if __name__ == "__main__":

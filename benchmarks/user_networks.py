@@ -28,6 +28,8 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import worker  # noqa: E402  (benchmarks/worker.py: write_report)
 BATCH, N_CRITIC, LATENT = 32, 3, 128
 SETTINGS = [("default", "auto", "auto")] + [
     (f"{p}{'+XLA' if x else ''}", p, x) for p in ("float32", "mixed_bfloat16") for x in (False, True)]
@@ -172,11 +174,7 @@ def main():
         cells = " | ".join(f"{s['images_per_s'][name]:.0f}" for name, _, _ in SETTINGS)
         print(f"| {network} | {cells} | **{s['default_over_best_forced']}** ({s['best_forced']}) |")
     machine = {"load_average_at_end": os.getloadavg(), "cpus": os.cpu_count()}
-    print(json.dumps(machine))
-    if args.output:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        with open(args.output, "w") as f:
-            json.dump({"summary": summary, "runs": runs, "machine": machine, "argv": sys.argv}, f, indent=1)
+    worker.write_report(args.output, machine, summary=summary, runs=runs)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,15 @@ def run_in_subprocess(mode, cpus=None, **options):
     return json.loads(lines[-1][len("RESULT "):])
 
 
+def write_report(path, machine, **report):
+    """Prints the machine line and, given `path`, writes the JSON report (with `machine` and argv) there."""
+    print(json.dumps(machine))
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump({**report, "machine": machine, "argv": sys.argv}, f, indent=1)
+
+
 def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 

@@ -53,6 +53,14 @@ from keras_gans.models.train_step import DRAW_GP_ALPHA, TrainStepMixin  # noqa: 
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
+def _with_fixed_labels(discriminator, labels):
+    """A critic of images alone, for the penalties: the conditional `discriminator` with `labels` held fixed."""
+    def critic(images, training=True):
+        return discriminator([images, labels], training=training)
+
+    return critic
+
+
 class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
     """The fully connected GAN of the reference article (MLP G and D, BCE loss).
 
@@ -233,10 +241,7 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
 
         A conditional model's penalties take the gradient with respect to the images, labels held fixed.
         """
-        critic = self.discriminator
-        if labels is not None:
-            def critic(images, training=True):
-                return self.discriminator([images, labels], training=training)
+        critic = self.discriminator if labels is None else _with_fixed_labels(self.discriminator, labels)
         penalties = []
         if self.gp_weight > 0:
             # One alpha per example, from the same replica-aware noise as the latents.

@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from keras_gans.images import to_uint8
 from keras_gans.latents import class_labels, latent_vectors
-from keras_gans.serving.graph_ops import MAX_IMAGES, checked_count, slerp
+from keras_gans.serving.graph_ops import MAX_IMAGES, checked_count, checked_range, slerp
 
 CLASS_NAMES_FILE = os.path.join("assets.extra", "class_names.txt")
 
@@ -36,12 +36,7 @@ def _checked_labels(labels, num_classes, allow_random):
     low = -1 if allow_random else 0
     what = "-1 (random classes) or a class id" if allow_random else "a class id"
     message = f"label must be {what} in [0, {num_classes}): this model has {num_classes} classes"
-    checks = [
-        tf.debugging.assert_greater_equal(labels, tf.constant(low, tf.int32), message=message),
-        tf.debugging.assert_less(labels, tf.constant(num_classes, tf.int32), message=message),
-    ]
-    with tf.control_dependencies(checks):
-        return tf.identity(labels)
+    return checked_range(labels, low, num_classes - 1, message)
 
 
 def build_archive(generator, latent_dim, num_classes, class_names):

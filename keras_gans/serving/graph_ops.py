@@ -1,4 +1,4 @@
-"""Graph pieces the serving signatures share: the request-size bound, its in-graph check, slerp."""
+"""Graph pieces the serving signatures share: the request-size bound, in-graph range checks, slerp."""
 
 import tensorflow as tf
 
@@ -11,10 +11,14 @@ def checked_count(value, name, low):
     The check runs BEFORE anything that depends on the returned value, so a
     huge count fails with this message instead of an out-of-memory.
     """
-    message = f"{name} must be between {low} and {MAX_IMAGES}"
+    return checked_range(value, low, MAX_IMAGES, f"{name} must be between {low} and {MAX_IMAGES}")
+
+
+def checked_range(value, low, high, message):
+    """`value` after an in-graph check that low <= value <= high (every element), failing with `message`."""
     checks = [
         tf.debugging.assert_greater_equal(value, tf.constant(low, value.dtype), message=message),
-        tf.debugging.assert_less_equal(value, tf.constant(MAX_IMAGES, value.dtype), message=message),
+        tf.debugging.assert_less_equal(value, tf.constant(high, value.dtype), message=message),
     ]
     with tf.control_dependencies(checks):
         return tf.identity(value)
