@@ -7,6 +7,7 @@ import tensorflow as tf
 
 import keras_gans
 from keras_gans.callbacks import WeightClipping
+from keras_gans.errors import UserError
 from conftest import random_images
 
 MODELS = [keras_gans.GAN, keras_gans.DCGAN, keras_gans.WGAN, keras_gans.WGANGP]
@@ -409,3 +410,9 @@ def test_patch_critic_trains_with_every_model(cls):
     compile_eager_graph(model)
     history = small_fit(model, steps=1)
     assert all(np.isfinite(values[-1]) for values in history.values())
+
+
+@pytest.mark.parametrize("cls, loss", [(keras_gans.WGANGP, None), (keras_gans.DCGAN, "hinge")])
+def test_label_smoothing_with_a_loss_that_has_no_target_is_refused(cls, loss):
+    with pytest.raises(UserError, match=r"label_smoothing applies to the BCE loss only.*--label_smoothing=0"):
+        cls(width=8, latent_dim=8, label_smoothing=0.1, loss=loss)

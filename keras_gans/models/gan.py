@@ -199,6 +199,10 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         self.loss_kind = str(loss) if loss else type(self).loss_kind
         if self.loss_kind not in losses.LOSS_KINDS:
             raise UserError(f"loss must be one of {', '.join(losses.LOSS_KINDS)}, got {loss!r}")
+        if self.label_smoothing and self.loss_kind != "bce":
+            # Smoothing moves the BCE target; other losses have none, so it would be silently ignored.
+            raise UserError(f"label_smoothing applies to the BCE loss only; this {type(self).__name__} uses the "
+                            f"{self.loss_kind} loss: drop label_smoothing (--label_smoothing=0)")
         self.spectral_norm = bool(spectral_norm)
         self.diffaugment = ",".join(augment.parse_policy(diffaugment))
         for name, value in (("r1_gamma", r1_gamma), ("clip_value", clip_value), ("gp_weight", gp_weight)):
