@@ -141,24 +141,23 @@ def test_xla_that_cannot_compile_is_not_chosen(monkeypatch, measured, capfd):
     assert "vs XLA failed to compile; measured)" in capfd.readouterr().err
 
 
-def test_a_resumed_run_keeps_the_xla_choice_its_checkpoint_was_trained_with(monkeypatch, measured, capfd):
-    # The two paths draw different noise: a resume that measured again (another
-    # machine, an emptied cache) and chose the other one would not be exact.
+def test_a_resumed_run_keeps_the_xla_choice_its_checkpoint_was_trained_with(monkeypatch, tmp_path, capfd):
+    # The two paths draw different noise: a resume that chose again (another
+    # machine, an emptied cache) and took the other one would not be exact.
     from keras_gans.config import TrainConfig
     from keras_gans.training.checkpoint import CheckpointManager, read_checkpoint
     from keras_gans.training.run import run
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     settings = dict(model="dcgan", width=8, latent_dim=8, batch_size=8, max_images=32, steps_per_epoch=2,
-                    export=False, verbose=0, grid_images=4, tensorboard=False, output_dir=str(measured / "run"))
-    force_result(monkeypatch, use_xla=True)
-    first = run(TrainConfig(epochs=1, **settings))
-    assert first.model.jit_compile is True
-    (newest,) = CheckpointManager(str(measured / "run" / "checkpoints")).checkpoints()[-1:]
-    assert read_checkpoint(newest)[0]["jit_compile"] is True
+                    export=False, verbose=0, grid_images=4, tensorboard=False, output_dir=str(tmp_path / "run"))
+    first = run(TrainConfig(epochs=1, **settings))  # a tiny model: the rule decides, no measurement
+    chosen = first.model.jit_compile
+    (newest,) = CheckpointManager(str(tmp_path / "run" / "checkpoints")).checkpoints()[-1:]
+    assert read_checkpoint(newest)[0]["jit_compile"] is chosen
 
-    force_result(monkeypatch, use_xla=False)  # what measuring again would now choose
-    monkeypatch.setenv("XDG_CACHE_HOME", str(measured / "emptied"))
+    monkeypatch.setattr(precision, "default_jit_compile", lambda policy: not chosen)  # what choosing again gives now
     capfd.readouterr()
     resumed = run(TrainConfig(epochs=2, **settings))
-    assert resumed.model.jit_compile is True
-    assert "XLA on for this model, as in the checkpoint it resumes" in capfd.readouterr().out
+    assert resumed.model.jit_compile is chosen
+    assert f"XLA {'on' if chosen else 'off'} for this model, as in the checkpoint it resumes" in capfd.readouterr().out
