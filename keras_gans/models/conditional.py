@@ -91,6 +91,41 @@ def check_labels(labels, num, num_classes):
     return array.astype(np.int32)
 
 
+LABEL_RANGE_ERROR = "training labels must be class ids"
+
+
+def label_range_message(num_classes):
+    return (f"{LABEL_RANGE_ERROR} in [0, {num_classes}) (num_classes={num_classes}) but the data holds one outside: "
+            "number the classes from 0, or build the model with more num_classes")
+
+
+def checked_training_input(x, y, num_classes):
+    """`x` with its training labels checked to be in [0, num_classes); numpy labels are checked now.
+
+    An out-of-range id would not fail on its own: under XLA the class
+    embedding's gather clamps it, so the model would silently train label 10
+    as label 9. A `tf.data.Dataset` of (images, labels, ...) gets the check
+    as a map, which runs in the input pipeline, outside the compiled step
+    (XLA drops assertions); the error it raises carries LABEL_RANGE_ERROR.
+    """
+    message = label_range_message(num_classes)
+    for labels in (y, x[1] if isinstance(x, (tuple, list)) and len(x) > 1 else None):
+        if labels is not None and not tf.is_tensor(labels) and hasattr(labels, "__len__"):
+            array = np.asarray(labels)
+            if array.size and array.dtype.kind in "iuf" and (array.min() < 0 or array.max() >= num_classes):
+                raise UserError(message)
+    if isinstance(x, tf.data.Dataset) and isinstance(x.element_spec, tuple) and len(x.element_spec) > 1:
+        def check(images, labels, *rest):
+            ids = tf.cast(labels, tf.int64)
+            checks = [tf.debugging.assert_non_negative(ids, message=message),
+                      tf.debugging.assert_less(ids, tf.constant(num_classes, tf.int64), message=message)]
+            with tf.control_dependencies(checks):
+                return (images, tf.identity(labels), *rest)
+
+        x = x.map(check, deterministic=True)
+    return x
+
+
 def split_batch(data):
     """(images, labels or None) of a fit batch: an images tensor, or an (images, labels, ...) tuple."""
     if isinstance(data, (tuple, list)):

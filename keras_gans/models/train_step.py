@@ -76,7 +76,15 @@ class TrainStepMixin:
         # Keras' signature is fit(x, y, batch_size, ...): batch_size may come positionally.
         batch_size = args[1] if len(args) > 1 else kwargs.get("batch_size")
         x = checks.check_critic_batches(x, batch_size, self.n_critic, type(self).__name__)
-        return super().fit(x, *args, **kwargs)
+        if not getattr(self, "num_classes", None):
+            return super().fit(x, *args, **kwargs)
+        x = conditional.checked_training_input(x, args[0] if args else kwargs.get("y"), self.num_classes)
+        try:
+            return super().fit(x, *args, **kwargs)
+        except tf.errors.InvalidArgumentError as error:
+            if conditional.LABEL_RANGE_ERROR in str(error):
+                raise UserError(conditional.label_range_message(self.num_classes)) from None
+            raise
 
     def _critic(self, images, labels, training=True):
         """D's logits; a conditional model's discriminator also takes the labels (held fixed)."""
