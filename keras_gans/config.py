@@ -45,7 +45,7 @@ class TrainConfig:
     instance_noise: Optional[float] = setting(
         None, "Std of noise added to D's inputs (default 0.05 for gan, 0 otherwise).")
     label_smoothing: float = setting(
-        0.0, "One-sided label smoothing: real label = 1 - this (0.1 gives 0.9).")
+        0.0, "One-sided label smoothing: real label = 1 - this (0.1 gives 0.9). BCE loss only (GAN, DCGAN).")
     loss: Optional[str] = setting(
         None, "Loss: bce | wasserstein | hinge (default: the model's own: bce for gan/dcgan, wasserstein for "
         "wgan/wgan_gp). hinge (SNGAN, BigGAN) pairs well with --spectral_norm.",
