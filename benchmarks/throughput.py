@@ -84,7 +84,7 @@ def main():
         }
         if per_impl.get("api"):
             summary[model]["api_ratio_per_round"] = [r["ratio_to_torch"] for r in per_impl["api"]]
-            summary[model]["api_ratio_median"] = statistics.median(summary[model]["api_ratio_per_round"])
+            summary[model]["api_ratio_median"] = round(statistics.median(summary[model]["api_ratio_per_round"]), 2)
 
     print("\n| model | batch x D steps | timed steps | keras_gans img/s | PyTorch img/s | ratio (per round) | "
           "median ratio | peak RSS ours / torch (MiB) |")
