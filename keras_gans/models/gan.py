@@ -52,7 +52,6 @@ from keras_gans.networks.spectral import with_spectral_norm
 from keras_gans.models.train_step import DRAW_GP_ALPHA, TrainStepMixin  # noqa: F401  (DRAW_*: old import path)
 
 
-@keras.saving.register_keras_serializable(package="keras_gans")
 def _with_fixed_labels(discriminator, labels):
     """A critic of images alone, for the penalties: the conditional `discriminator` with `labels` held fixed."""
     def critic(images, training=True):
@@ -61,6 +60,7 @@ def _with_fixed_labels(discriminator, labels):
     return critic
 
 
+@keras.saving.register_keras_serializable(package="keras_gans")
 class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
     """The fully connected GAN of the reference article (MLP G and D, BCE loss).
 
