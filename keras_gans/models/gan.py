@@ -356,6 +356,10 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         if "precision" not in config and isinstance(config.get("generator"), keras.Model):
             # Saved before models recorded their precision: the one their layers were built in.
             config["precision"] = precision_lib.network_policy(config["generator"])
+        loss = config.get("loss") or cls.loss_kind
+        if config.get("label_smoothing") and loss != "bce":
+            # Saved before such models refused it: it never had an effect, so it loads as 0.
+            config["label_smoothing"] = 0.0
         return cls(**config)
 
     def call(self, z, training=False):
