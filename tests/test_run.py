@@ -90,7 +90,8 @@ def test_benchmark_worker_builds_through_run_build(monkeypatch):
 
     calls = []
     real_build = run_lib.build
-    monkeypatch.setattr(run_lib, "build", lambda config, shape: calls.append(config) or real_build(config, shape))
+    monkeypatch.setattr(run_lib, "build", lambda config, shape, **options: calls.append(config)
+                        or real_build(config, shape, **options))
     source = type("Source", (), {"name": "t", "images": np.zeros((640, 28, 28, 1), np.uint8),
                                   "image_shape": (28, 28, 1)})()
     ours = worker.Ours("wgan", source, seed=3, jit_compile=False, precision="float32")
