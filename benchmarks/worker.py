@@ -161,10 +161,11 @@ class Ours:
 
         network = self.model.generator if raw else self.model.sampling_generator
         chunks = []
+        labels = self.sample_labels(num)  # classes in turn (conditional models), else None
         for i in range(0, num, 500):
             z = latent_vectors(min(500, num - i), self.model.latent_dim, seed + i)
-            if self.num_classes:  # classes in turn, as sample_labels() says
-                z = [z, tf.constant(self.sample_labels(num)[i:i + len(z)])]
+            if labels is not None:
+                z = [z, tf.constant(labels[i:i + len(z)])]
             chunks.append(to_uint8(network(z, training=False)))
         return np.concatenate(chunks)
 

@@ -10,7 +10,9 @@ stay in the process's resident memory.
 """
 
 import concurrent.futures
+import contextlib
 import os
+import types
 
 import numpy as np
 
@@ -69,39 +71,31 @@ class DiskImages:
         return array if dtype is None else array.astype(dtype)
 
 
-def decode_to_file(files, path, size, channels, crop, background, progress=None):
-    """Decodes `files` into the cache entry at `path` (bad files as zero rows); returns the good mask."""
-    height, width = size
-    good = np.zeros(len(files), bool)
+@contextlib.contextmanager
+def writing_entry(path, shape, what):
+    """A new cache entry of uint8 images of `shape` at `path`, written under a temporary name.
+
+    Yields an object with `file` (open, just after the .npy header), `offset`
+    (where row 0 starts) and `good`, which the caller sets to the mask of rows
+    that hold an image before leaving the block. On a clean exit the file is
+    closed and published (`cache.commit`); on any error the temporary file is
+    removed and an OSError becomes a one-line UserError. `what` names the job
+    in the error for a cache folder that cannot be written.
+    """
     try:
         handle, temporary = cache.new_file(path)
     except OSError as error:
         raise UserError(
-            f"streaming a large folder needs a writable cache for its decoded images ({error.strerror}: "
+            f"{what} needs a writable cache for its decoded images ({error.strerror}: "
             f"{os.path.dirname(path)}): pass --cache_dir=A_WRITABLE_FOLDER"
         ) from None
-    row_bytes = height * width * channels
+    entry = types.SimpleNamespace(good=None)
     try:
         with os.fdopen(handle, "wb") as f:
-            np.lib.format.write_array_header_1_0(
-                f, {"descr": "|u1", "fortran_order": False, "shape": (len(files), height, width, channels)})
-            offset = f.tell()
-            f.truncate(offset + len(files) * row_bytes)  # a sparse file: bad files stay zero rows
-
-            def work(i):
-                try:
-                    image = decode.decode_file(files[i].path, size, channels, crop, background)
-                except decode.BadImage:
-                    return
-                os.pwrite(f.fileno(), image.tobytes(), offset + i * row_bytes)
-                good[i] = True
-
-            with concurrent.futures.ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 2)) as pool:
-                for start in range(0, len(files), CHUNK):
-                    list(pool.map(work, range(start, min(start + CHUNK, len(files)))))
-                    if progress:
-                        progress.update(min(start + CHUNK, len(files)))
-        cache.commit(temporary, path, good)
+            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": tuple(shape)})
+            entry.file, entry.offset = f, f.tell()
+            yield entry
+        cache.commit(temporary, path, entry.good)
     except OSError as error:
         cache.remove(temporary)
         raise UserError(f"cannot write the decoded-image cache {path}: {error.strerror}; free disk space or pass "
@@ -109,6 +103,31 @@ def decode_to_file(files, path, size, channels, crop, background, progress=None)
     except BaseException:
         cache.remove(temporary)
         raise
+
+
+def decode_to_file(files, path, size, channels, crop, background, progress=None):
+    """Decodes `files` into the cache entry at `path` (bad files as zero rows); returns the good mask."""
+    height, width = size
+    good = np.zeros(len(files), bool)
+    row_bytes = height * width * channels
+    with writing_entry(path, (len(files), height, width, channels), "streaming a large folder") as entry:
+        f, offset = entry.file, entry.offset
+        f.truncate(offset + len(files) * row_bytes)  # a sparse file: bad files stay zero rows
+
+        def work(i):
+            try:
+                image = decode.decode_file(files[i].path, size, channels, crop, background)
+            except decode.BadImage:
+                return
+            os.pwrite(f.fileno(), image.tobytes(), offset + i * row_bytes)
+            good[i] = True
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 2)) as pool:
+            for start in range(0, len(files), CHUNK):
+                list(pool.map(work, range(start, min(start + CHUNK, len(files)))))
+                if progress:
+                    progress.update(min(start + CHUNK, len(files)))
+        entry.good = good
     if progress:
         progress.close()
     return good

@@ -118,37 +118,23 @@ def _streamed(tfds, dataset, name, split, info, shape, count, crop, background, 
     if cache.find([path], count) is not None and (not with_labels or os.path.exists(labels_path)):
         labels = np.load(labels_path, allow_pickle=False) if with_labels else None
         return stream.DiskImages(path, np.arange(count)), labels
-    try:
-        handle, temporary = cache.new_file(path)
-    except OSError as error:
-        raise UserError(f"streaming tfds:{name} needs a writable cache for its decoded images ({error.strerror}: "
-                        f"{os.path.dirname(path)}): pass --cache_dir=A_WRITABLE_FOLDER") from None
     progress = Progress(f"preparing tfds:{name} ({split}) in {path}", count)
     labels, done = [], 0
-    try:
-        with os.fdopen(handle, "wb") as f:
-            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": (count, *shape)})
-            for chunk in tfds.as_numpy(dataset.batch(1024)):
-                images = chunk["image"][: count - done]
-                f.write(np.ascontiguousarray(images, np.uint8).tobytes())
-                if with_labels:
-                    labels.append(chunk["label"][: len(images)])
-                done += len(images)
-                progress.update(done)
+    with stream.writing_entry(path, (count, *shape), f"streaming tfds:{name}") as entry:
+        for chunk in tfds.as_numpy(dataset.batch(1024)):
+            images = chunk["image"][: count - done]
+            entry.file.write(np.ascontiguousarray(images, np.uint8).tobytes())
+            if with_labels:
+                labels.append(chunk["label"][: len(images)])
+            done += len(images)
+            progress.update(done)
         if done != count:
             raise UserError(f"TFDS dataset {name!r} ({split} split) holds {done} images, its info says {count}: "
                             "prepare it again (tfds build --overwrite)")
         labels = np.concatenate(labels) if with_labels else None
         if with_labels:
             np.save(labels_path, labels)
-        cache.commit(temporary, path, np.ones(count, bool))
-    except OSError as error:
-        cache.remove(temporary)
-        raise UserError(f"cannot write the decoded-image cache {path}: {error.strerror}; free disk space or pass "
-                        "--cache_dir") from None
-    except BaseException:
-        cache.remove(temporary)
-        raise
+        entry.good = np.ones(count, bool)
     progress.close()
     return stream.DiskImages(path, np.arange(count)), labels
 
