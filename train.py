@@ -11,7 +11,7 @@ import typing
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
 
-from absl import app, flags  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
 
 from keras_gans.config import TrainConfig  # noqa: E402  (imports TensorFlow, so after the log level)
 
@@ -71,6 +71,10 @@ def main(argv):
     from keras_gans.training.preemption import TrainingInterrupted
     from keras_gans.training.run import run
 
+    if not FLAGS["verbosity"].present:
+        # absl's default level (INFO) would end every run with a dozen lines of TensorFlow's export
+        # chatter ("Assets written to ...", renamed resource inputs); --verbosity=0 brings them back.
+        logging.set_verbosity(logging.WARNING)
     try:
         result = run(config_from_flags(), flags_text=FLAGS.flags_into_string())
     except TrainingInterrupted as stopped:

@@ -45,6 +45,17 @@ def load_real(folder, cache_dir, seed):
     return source, source.images[order[:half]], source.images[order[half:2 * half]]
 
 
+def sample_like(generator, reference_labels, seed):
+    """Samples to score against real half A: a conditional generator is asked for half A's own classes.
+
+    Its default (uniform classes, as `generate(n, seed)` draws) would over-draw the folder's rare
+    classes (people-body is 60% of Twemoji), and both metrics would count that mismatch as error;
+    `keras_gans.evaluate` asks for the real sample's classes the same way.
+    """
+    labels = None if generator.num_classes is None else np.asarray(reference_labels, np.int32)
+    return generator.sample(len(reference_labels), seed=seed, labels=labels)
+
+
 def get_classifier(source, path):
     from keras_gans.evaluation import classifier, features
 
@@ -103,17 +114,18 @@ def score(args):
     from keras_gans.evaluation.evaluate import load_export, load_keras_model
 
     source, half_a, _ = load_real(args.folder, args.cache_dir, args.seed)
+    half_a_labels = source.labels[np.random.default_rng(args.seed).permutation(len(source))[:len(half_a)]]
     net = get_classifier(source, args.classifier)
     ref_features = net.features(half_a)
     rows = {}
     for run in args.runs.split(","):
         generator = load_export(os.path.join(run, "export"))
-        fake = generator.sample(len(half_a), seed=args.seed)
+        fake = sample_like(generator, half_a_labels, args.seed)
         result = scores(net, half_a, fake, ref_features)
         with open(os.path.join(run, "history.json")) as f:
             history = json.load(f)
         if args.raw:  # model.keras's `generator` is the trained one; the export is the average when ema_decay is set
-            raw = load_keras_model(os.path.join(run, "model.keras")).sample(len(half_a), seed=args.seed)
+            raw = sample_like(load_keras_model(os.path.join(run, "model.keras")), half_a_labels, args.seed)
             result["raw_generator"] = scores(net, half_a, raw, ref_features)
         result["run"] = run
         result["epochs_done"] = len(history.get("g_loss", [])) if isinstance(history, dict) else None

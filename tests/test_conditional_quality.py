@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import keras_gans
+from keras_gans.errors import UserError
 from keras_gans.evaluation import conditional, evaluate
 from keras_gans.evaluation.classifier import packaged_classifier_path
 from keras_gans.evaluation.features import load_classifier
@@ -43,6 +44,28 @@ def test_evaluate_reports_class_accuracy_for_a_conditional_model(tmp_path, capsy
     assert 0.0 <= results["class_accuracy"] <= 1.0
     assert set(results["class_accuracy_per_class"]) <= {str(c) for c in range(10)}
     assert len(results["frechet_distance_per_class"]) == len(results["class_accuracy_per_class"])
+
+
+def test_evaluate_asks_a_conditional_generator_for_the_real_samples_classes():
+    """An imbalanced dataset (90% class 0): the generated set must get the same class mix, image for
+    image, not the uniform draw of generate(n, seed), which distribution metrics would count as error."""
+    requested = []
+
+    def fn(z, labels):
+        requested.append(np.asarray(labels))
+        return np.zeros((len(z), 28, 28, 1), np.float32)
+
+    real_labels = np.array([0] * 90 + [1] * 5 + [2] * 5)
+    generator = evaluate.Generator(fn, latent_dim=4, info={}, num_classes=3)
+    asked = evaluate._requested_classes(generator, real_labels, 100, 0, "d")
+    assert asked.tolist() == real_labels.tolist()
+    images = generator.sample(100, seed=0, labels=asked, batch_size=30)
+    assert images.shape == (100, 28, 28, 1) and np.concatenate(requested).tolist() == real_labels.tolist()
+    # Without dataset labels: the seed's uniform draw, as before; an unconditional generator: none.
+    assert evaluate._requested_classes(generator, None, 7, 3, "d").tolist() == generator.sample_labels(7, 3).tolist()
+    assert evaluate._requested_classes(evaluate.Generator(fn, 4, {}), real_labels, 100, 0, "d") is None
+    with pytest.raises(UserError, match="class ids up to 2 but the generator has 2 classes"):
+        evaluate._requested_classes(evaluate.Generator(fn, 4, {}, num_classes=2), real_labels, 100, 0, "d")
 
 
 @pytest.mark.slow

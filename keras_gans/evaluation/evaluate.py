@@ -20,8 +20,10 @@ shipped with the package, so they are comparable between runs and machines;
 they are not comparable with Inception FIDs from papers.
 
 A class-conditional generator (an export with a `class_names` signature, or a
-model with `num_classes`) draws its classes from the seed as
-`model.generate(n, seed)` does, and the report adds `class_accuracy`
+model with `num_classes`) is asked for the classes of the real images it is
+compared with, image for image, so the generated set has the dataset's class
+mix (from the seed, as `model.generate(n, seed)` draws them, when the dataset
+has no labels), and the report adds `class_accuracy`
 (overall and per class: how often the dataset classifier recognises the
 requested class) and `frechet_distance_per_class` (`evaluation.conditional`).
 
@@ -68,12 +70,16 @@ class Generator:
 
         return class_labels(int(num), self.num_classes, seed).numpy()
 
-    def sample(self, num, seed, batch_size=500):
-        """`num` images from the latents (and classes) `GAN.generate(num, seed)` would use."""
+    def sample(self, num, seed, batch_size=500, labels=None):
+        """`num` images from the latents (and classes) `GAN.generate(num, seed)` would use.
+
+        A conditional generator can be given its `labels` (one class id per image) instead.
+        """
         from keras_gans.models.gan import latent_vectors
 
         z = latent_vectors(int(num), self.latent_dim, seed).numpy()
-        labels = self.sample_labels(num, seed)
+        if labels is None:
+            labels = self.sample_labels(num, seed)
         return np.concatenate([
             self(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size])
             for i in range(0, len(z), batch_size)])
@@ -137,6 +143,24 @@ def real_sample(source, num, seed, with_labels=False):
     return source.images[index]
 
 
+def _requested_classes(generator, real_labels, num, seed, dataset):
+    """The classes a conditional generator is asked for: those of the real sample, image for image.
+
+    So the generated set has the dataset's class mix: drawing classes uniformly would over-draw a
+    folder's rare classes, and every distribution metric would count that as the generator's error.
+    None for an unconditional generator; the seed's uniform draw when the dataset has no labels.
+    """
+    if generator.num_classes is None:
+        return None
+    if real_labels is None:
+        return generator.sample_labels(num, seed)
+    if int(real_labels.max()) >= generator.num_classes:
+        raise UserError(
+            f"{dataset!r} has class ids up to {int(real_labels.max())} but the generator has "
+            f"{generator.num_classes} classes: evaluate it on the dataset it was trained on")
+    return np.asarray(real_labels, np.int32)
+
+
 def evaluate(generator, dataset, num_samples=10000, split="train", extractor="classifier", seed=0,
              inception_weights=None, classifier=None, data_dir=None, kid_subset_size=1000, k=3):
     """Generates `num_samples` images and scores them against the dataset; returns the report dict."""
@@ -151,8 +175,9 @@ def evaluate(generator, dataset, num_samples=10000, split="train", extractor="cl
     train_images = source.images if split == "train" else data.open_source(dataset, "train", data_dir=data_dir).images
     net = features.get_extractor(extractor, train_images, dataset, inception_weights, classifier)
 
-    real = real_sample(source, num_samples, seed)
-    fake = generator.sample(num_samples, seed)
+    real, real_labels = real_sample(source, num_samples, seed, with_labels=True)
+    fake_labels = _requested_classes(generator, real_labels, len(real), seed, dataset)
+    fake = generator.sample(num_samples, seed, labels=fake_labels)
     if fake.shape[1:] != real.shape[1:]:
         raise UserError(
             f"the generator makes images of shape {fake.shape[1:]} but {dataset!r} holds {real.shape[1:]}: "
@@ -175,9 +200,8 @@ def evaluate(generator, dataset, num_samples=10000, split="train", extractor="cl
     if generator.num_classes is not None and fake_probabilities is not None:
         from keras_gans.evaluation import conditional
 
-        _, real_labels = real_sample(source, num_samples, seed, with_labels=True)
         results.update(conditional.class_metrics(
-            fake_probabilities, generator.sample_labels(len(fake), seed), real_features, real_labels, fake_features,
+            fake_probabilities, fake_labels, real_features, real_labels, fake_features,
             class_names=generator.class_names))
     return {
         "metrics": results,
