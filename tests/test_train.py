@@ -16,7 +16,7 @@ from PIL import Image
 
 from keras_gans.config import TrainConfig
 from keras_gans.training import run as run_lib
-from keras_gans.training.validate import validate
+from keras_gans.training.validate import requested_image_shape, validate
 from conftest import REPO_ROOT, subprocess_env
 
 sys.path.insert(0, REPO_ROOT)
@@ -108,6 +108,22 @@ def test_cpu_presets_parse_build_and_stay_their_algorithm(name):
         assert model.clip_value == preset.clip_value > 0
         assert all(v.constraint is not None and v.constraint.clip_value == preset.clip_value
                    for v in model.discriminator.trainable_variables)
+
+
+OTHER_FLAGFILES = ["quickstart.flags", "dcgan64.flags", "cpu/folder64.flags", "cpu/cdcgan.flags", "cpu/cwgan_gp.flags"]
+
+
+@pytest.mark.parametrize("name", OTHER_FLAGFILES)
+def test_every_other_flagfile_parses_validates_and_builds(name):
+    """The README's other flag files: each a valid config whose model builds at the image shape it asks for
+    (28x28x1 when it keeps the dataset's), with the settings its comments and BENCHMARKS.md describe."""
+    config = _flagfile_config(os.path.join(REPO_ROOT, "configs", name))
+    validate(config)
+    shape = requested_image_shape(config) or (28, 28, 1)
+    model = run_lib.build_model(config, shape, num_classes=10 if config.conditional else None)
+    assert model.generator.output_shape[1:] == shape
+    if name == "cpu/folder64.flags":  # sized for updates per CPU-minute (BENCHMARKS.md, folder64 round 3)
+        assert (shape, config.width, config.batch_size, config.g_lr) == ((64, 64, 3), 16, 32, 6e-4)
 
 
 def test_every_config_field_is_a_flag_with_its_default_help_and_choices():
