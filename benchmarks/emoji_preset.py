@@ -40,9 +40,15 @@ def load_real(folder, cache_dir, seed):
     from keras_gans import data
 
     source = data.open_source(f"folder:{folder}", image_shape=(64, 64, 3), background="white", cache_dir=cache_dir)
-    order = np.random.default_rng(seed).permutation(len(source))
-    half = len(order) // 2
-    return source, source.images[order[:half]], source.images[order[half:2 * half]]
+    a, b = halves(len(source), seed)
+    return source, source.images[a], source.images[b]
+
+
+def halves(count, seed):
+    """The indices of real halves A and B: one random split of the folder per seed."""
+    order = np.random.default_rng(seed).permutation(count)
+    half = count // 2
+    return order[:half], order[half:2 * half]
 
 
 def sample_like(generator, reference_labels, seed):
@@ -114,7 +120,7 @@ def score(args):
     from keras_gans.evaluation.evaluate import load_export, load_keras_model
 
     source, half_a, _ = load_real(args.folder, args.cache_dir, args.seed)
-    half_a_labels = source.labels[np.random.default_rng(args.seed).permutation(len(source))[:len(half_a)]]
+    half_a_labels = source.labels[halves(len(source), args.seed)[0]]
     net = get_classifier(source, args.classifier)
     ref_features = net.features(half_a)
     rows = {}

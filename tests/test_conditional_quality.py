@@ -55,6 +55,13 @@ def test_evaluate_asks_a_conditional_generator_for_the_real_samples_classes():
         requested.append(np.asarray(labels))
         return np.zeros((len(z), 28, 28, 1), np.float32)
 
+    # Through evaluate() itself, on the embedded sample: asked for exactly the real sample's classes.
+    sample_generator = evaluate.Generator(fn, latent_dim=4, info={}, num_classes=10)
+    evaluate.evaluate(sample_generator, "sample", num_samples=100, kid_subset_size=50)
+    _, sample_labels = evaluate.real_sample(keras_gans.data.open_source("sample"), 100, 0, with_labels=True)
+    assert np.concatenate(requested).tolist() == sample_labels.tolist()
+    requested.clear()
+
     real_labels = np.array([0] * 90 + [1] * 5 + [2] * 5)
     generator = evaluate.Generator(fn, latent_dim=4, info={}, num_classes=3)
     asked = evaluate._requested_classes(generator, real_labels, 100, 0, "d")
