@@ -1,5 +1,7 @@
 """Class-conditional models (num_classes=...): networks, training with labels, sampling, saving, bad labels."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -122,6 +124,19 @@ def test_out_of_range_training_labels_are_refused_in_one_line(form, jit_compile)
     assert "\n" not in str(error.value)
     if form == "numpy":  # refused before any training
         assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_the_label_check_on_a_dataset_keeps_its_order_and_warns_nothing():
+    # The check is a map in the input pipeline: it must pass every batch through unchanged and
+    # in order, and must not print tf.data's "deterministic has no effect" UserWarning on each fit.
+    images, labels = labelled(8)
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        checked = conditional.checked_training_input(dataset, None, 3)
+    for (a, b), (c, d) in zip(dataset, checked):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
 
 
 def test_images_without_labels_are_refused_in_one_line():
