@@ -45,6 +45,18 @@ def config_from_flags():
     return TrainConfig(**{field.name: FLAGS[field.name].value for field in dataclasses.fields(TrainConfig)})
 
 
+def flags_text():
+    """train.py's own flags, one `--name=value` per line, for the run's flags.txt.
+
+    Only the TrainConfig flags: `FLAGS.flags_into_string()` would also write the
+    two dozen flags that absl and TensorFlow define (`--test_tmpdir`,
+    `--hbm_oom_exit`...), burying the run's settings. `--flagfile=RUN/flags.txt`
+    reruns the run.
+    """
+    lines = (FLAGS[field.name].serialize() for field in dataclasses.fields(TrainConfig))
+    return "".join(f"{line}\n" for line in lines if line)
+
+
 def config_from_flagfile(path):
     """The TrainConfig `python train.py --flagfile=PATH` trains with (for the benchmarks and tests)."""
     FLAGS.unparse_flags()
@@ -76,7 +88,7 @@ def main(argv):
         # chatter ("Assets written to ...", renamed resource inputs); --verbosity=0 brings them back.
         logging.set_verbosity(logging.WARNING)
     try:
-        result = run(config_from_flags(), flags_text=FLAGS.flags_into_string())
+        result = run(config_from_flags(), flags_text=flags_text())
     except TrainingInterrupted as stopped:
         # SIGTERM (pre-emption) or Ctrl-C: the step reached is checkpointed.
         print(stopped, file=sys.stderr)

@@ -52,7 +52,12 @@ def test_train_py_writes_every_artefact(tmp_path):
         assert plot.size[0] > 100
     history = json.loads((out / "history.json").read_text())
     assert len(history["d_loss"]) == 2 and len(history["g_loss"]) == 2
-    assert "--width=8" in (out / "flags.txt").read_text()
+    saved_flags = (out / "flags.txt").read_text()
+    assert "--width=8" in saved_flags and "--ema_decay=0.9" in saved_flags
+    assert "--test_tmpdir" not in saved_flags and "--hbm_oom_exit" not in saved_flags  # absl's and TF's own flags
+    # flags.txt reruns the run: as a flagfile it gives the config the run was given.
+    given = dataclasses.replace(train_module.config_from_flagfile(flagfile), output_dir=str(out))
+    assert train_module.config_from_flagfile(out / "flags.txt") == given
     assert json.loads((out / "config.json").read_text())["model"] == "dcgan"
     assert "tensorflow" in json.loads((out / "versions.json").read_text())
 
