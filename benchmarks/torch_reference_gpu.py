@@ -125,7 +125,7 @@ def measure(model, batch_size, mixed, device, warmup, steps):
             "steps": steps, "seconds": round(seconds, 3),
             "images_per_s": round(steps * batch_size * reference.n_critic / seconds, 1),
             "peak_memory_mb": round(torch.cuda.max_memory_allocated(device) / 2**20, 1) if cuda else None,
-            "d_loss": float(d_loss), "g_loss": float(g_loss)}
+            "d_loss": d_loss.item(), "g_loss": g_loss.item()}
 
 
 def main():
