@@ -59,3 +59,33 @@ def test_release_lets_the_next_run_in_and_creates_the_folder(tmp_path):
     first.release()
     assert not first.held
     RunLock(str(folder)).acquire().release()
+
+
+def test_a_live_run_is_named_before_any_settings_check(tmp_path):
+    # The race the two-process test can hit under load: the first run has already checkpointed,
+    # so the second's early settings check would say "different settings ... pass --restart".
+    # A live holder must be reported instead, before any work, and nothing in the folder changes.
+    from conftest import tiny_config
+    from keras_gans.errors import UserError
+    from keras_gans.training.run_dir import RunDir
+    from keras_gans.training.run_lock import refuse_if_in_use
+    from keras_gans.training.validate import validate
+
+    run_dir = RunDir(str(tmp_path))
+    run_dir.write_json_atomic(run_dir.config, {"seed": 0})
+    os.makedirs(run_dir.checkpoints)
+    open(os.path.join(run_dir.checkpoints, "ckpt-00000004.npz"), "wb").close()
+    refuse_if_in_use(str(tmp_path / "no_such_folder"))  # nothing there: no error, nothing created
+    assert not (tmp_path / "no_such_folder").exists()
+    with pytest.raises(UserError, match="different settings"):  # no live run: the settings check speaks
+        validate(tiny_config(tmp_path, seed=2))
+    holder = _holder(tmp_path)
+    try:
+        with pytest.raises(RunInProgressError, match=f"in use by another run \\(PID {holder.pid} on "):
+            validate(tiny_config(tmp_path, seed=2))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert json.load(open(run_dir.config)) == {"seed": 0}
+    with pytest.raises(UserError, match="different settings"):  # the holder died: its lock is gone
+        validate(tiny_config(tmp_path, seed=2))

@@ -48,10 +48,7 @@ class RunLock:
         except BlockingIOError:
             holder = _read_holder(fd)
             os.close(fd)
-            raise RunInProgressError(
-                f"--output_dir={self.output_dir} is in use by another run ({holder}): wait for it to finish, "
-                "stop it, or choose another --output_dir"
-            ) from None
+            raise RunInProgressError(_in_use_message(self.output_dir, holder)) from None
         except OSError:
             os.close(fd)
             raise
@@ -87,6 +84,34 @@ class RunLock:
 
     def __exit__(self, *exc_info):
         self.release()
+
+
+def refuse_if_in_use(output_dir):
+    """RunInProgressError if a live process holds `output_dir`'s lock; touches nothing.
+
+    For the checks before the lock is taken: a second run into a folder that a
+    live run is training in must hear that, not that its settings differ (the
+    first run may already have checkpointed) with advice to pass --restart.
+    """
+    path = os.path.join(output_dir, LOCK_NAME)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # no lock file (a new folder), or unreadable: the real acquire decides
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    except BlockingIOError:
+        raise RunInProgressError(_in_use_message(output_dir, _read_holder(fd))) from None
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _in_use_message(output_dir, holder):
+    return (f"--output_dir={output_dir} is in use by another run ({holder}): wait for it to finish, "
+            "stop it, or choose another --output_dir")
 
 
 def _read_holder(fd):

@@ -6,6 +6,7 @@ from keras_gans import distribute
 from keras_gans.config import check_choices
 from keras_gans.errors import UserError
 from keras_gans.training.resume import check_resumable
+from keras_gans.training.run_lock import refuse_if_in_use
 
 
 def validate(config):
@@ -39,6 +40,7 @@ def validate(config):
     for name in ("checkpoint_every", "log_every", "d_loss_floor", "diversity_floor"):
         if getattr(config, name) < 0:
             raise UserError(f"--{name} must be >= 0 (0 turns it off), got {getattr(config, name)}")
+    refuse_if_in_use(config.output_dir)  # a live run there: say so, not that its settings differ
     check_resumable(config)
 
 
