@@ -40,7 +40,10 @@ def validate(config):
     for name in ("checkpoint_every", "log_every", "d_loss_floor", "diversity_floor"):
         if getattr(config, name) < 0:
             raise UserError(f"--{name} must be >= 0 (0 turns it off), got {getattr(config, name)}")
-    refuse_if_in_use(config.output_dir)  # a live run there: say so, not that its settings differ
+    if distribute.is_chief():
+        # A live run there: say so, not that its settings differ. The chief alone: it holds the
+        # lock, and the other workers of a cluster share its output_dir by design.
+        refuse_if_in_use(config.output_dir)
     check_resumable(config)
 
 
