@@ -89,3 +89,22 @@ def test_a_live_run_is_named_before_any_settings_check(tmp_path):
     assert json.load(open(run_dir.config)) == {"seed": 0}
     with pytest.raises(UserError, match="different settings"):  # the holder died: its lock is gone
         validate(tiny_config(tmp_path, seed=2))
+
+
+def test_the_other_workers_of_a_cluster_do_not_probe_the_chiefs_lock(tmp_path, monkeypatch):
+    # Multi-worker runs share one output_dir and only the chief takes the lock; a worker that
+    # starts after the chief has taken it must not read that as another run.
+    from conftest import tiny_config
+    from keras_gans.training.validate import validate
+
+    cluster = {"worker": ["localhost:1", "localhost:2"]}
+    holder = _holder(tmp_path)
+    try:
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+        validate(tiny_config(tmp_path))
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+        with pytest.raises(RunInProgressError):
+            validate(tiny_config(tmp_path))
+    finally:
+        holder.kill()
+        holder.wait()
