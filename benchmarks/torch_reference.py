@@ -150,7 +150,7 @@ class Reference:
             else:
                 self.opt_g = torch.optim.Adam(self.G.parameters(), lr=2e-4, betas=(0.0, 0.9))
                 self.opt_d = torch.optim.Adam(self.D.parameters(), lr=2e-4, betas=(0.0, 0.9))
-        self.bce = nn.BCELoss()
+        self.device = torch.device("cpu")  # benchmarks/torch_reference_gpu.py moves the networks
 
     def prepare(self, images_uint8):
         """uint8 [B, 28, 28] or [B, 28, 28, 1] numpy -> float [B, 1, H, W] in [-1, 1] (32x32 for conv models)."""
@@ -160,22 +160,36 @@ class Reference:
             x = F.pad(x, (2, 2, 2, 2), mode="reflect")
         return x
 
+    def _generated(self, z):
+        """G(z); the hooks `_generated` and `_scores` are where a subclass adds autocast."""
+        return self.G(z)
+
+    def _scores(self, x):
+        return self.D(x)
+
+    @staticmethod
+    def _bce(probabilities, target):
+        """nn.BCELoss() against a constant target (1 real, 0 fake), in float32."""
+        probabilities = probabilities.float()
+        return F.binary_cross_entropy(probabilities, torch.full_like(probabilities, target))
+
     def _critic_step(self, real):
         batch = real.size(0)
-        z = torch.randn(batch, LATENT_DIM)
-        fake = self.G(z).detach()
+        z = torch.randn(batch, LATENT_DIM, device=self.device)
+        with torch.no_grad():
+            fake = self._generated(z).float()
         self.opt_d.zero_grad(set_to_none=True)
         if self.model in ("gan", "dcgan"):
             if self.model == "gan":
                 real = real + 0.05 * torch.randn_like(real)
-            loss = self.bce(self.D(real), torch.ones(batch, 1)) + self.bce(self.D(fake), torch.zeros(batch, 1))
+            loss = self._bce(self._scores(real), 1.0) + self._bce(self._scores(fake), 0.0)
         else:
-            loss = -self.D(real).mean() + self.D(fake).mean()
+            loss = -self._scores(real).float().mean() + self._scores(fake).float().mean()
             if self.model == "wgan_gp":
-                alpha = torch.rand(batch, 1, 1, 1)
+                alpha = torch.rand(batch, 1, 1, 1, device=self.device)
                 mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-                grads = torch.autograd.grad(self.D(mixed).sum(), mixed, create_graph=True)[0]
-                norm = torch.sqrt(grads.pow(2).sum(dim=(1, 2, 3)) + 1e-12)
+                grads = torch.autograd.grad(self._scores(mixed).float().sum(), mixed, create_graph=True)[0]
+                norm = torch.sqrt(grads.float().pow(2).sum(dim=(1, 2, 3)) + 1e-12)
                 loss = loss + self.settings["gp_weight"] * ((norm - 1) ** 2).mean()
         loss.backward()
         self.opt_d.step()
@@ -184,25 +198,22 @@ class Reference:
             with torch.no_grad():
                 for p in self.D.parameters():
                     p.clamp_(-clip, clip)
-        return loss.item()
+        return loss.detach()
 
     def _generator_step(self):
-        z = torch.randn(self.batch_size, LATENT_DIM)
+        z = torch.randn(self.batch_size, LATENT_DIM, device=self.device)
         self.opt_g.zero_grad(set_to_none=True)
-        scores = self.D(self.G(z))
-        if self.model in ("gan", "dcgan"):
-            loss = self.bce(scores, torch.ones(self.batch_size, 1))  # non-saturating
-        else:
-            loss = -scores.mean()
+        scores = self._scores(self._generated(z))
+        loss = self._bce(scores, 1.0) if self.model in ("gan", "dcgan") else -scores.float().mean()  # non-saturating
         loss.backward()
         self.opt_g.step()
-        return loss.item()
+        return loss.detach()
 
     def step(self, real_batches):
         self.G.train()
         self.D.train()
-        d_loss = [self._critic_step(self.prepare(batch)) for batch in real_batches]
-        return float(np.mean(d_loss)), self._generator_step()
+        d_loss = [self._critic_step(self.prepare(batch)).item() for batch in real_batches]
+        return float(np.mean(d_loss)), self._generator_step().item()
 
     @torch.no_grad()
     def generate(self, num, seed=0, batch_size=500):

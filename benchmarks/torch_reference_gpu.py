@@ -19,7 +19,6 @@ import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -50,51 +49,16 @@ class GPUReference(torch_reference.Reference):
             x = F.pad(x, (2, 2, 2, 2), mode="reflect")
         return x
 
+    def _generated(self, z):
+        with self.autocast():
+            return self.G(z)
+
     def _scores(self, x):
         with self.autocast():
             return self.D(x).float()
 
-    def _bce(self, probabilities, target):
-        return F.binary_cross_entropy(probabilities, torch.full_like(probabilities, target))
-
-    def _critic_step(self, real):
-        batch = real.size(0)
-        with torch.no_grad(), self.autocast():
-            fake = self.G(torch.randn(batch, torch_reference.LATENT_DIM, device=self.device)).float()
-        self.opt_d.zero_grad(set_to_none=True)
-        if self.model in ("gan", "dcgan"):
-            if self.model == "gan":
-                real = real + 0.05 * torch.randn_like(real)
-            loss = self._bce(self._scores(real), 1.0) + self._bce(self._scores(fake), 0.0)
-        else:
-            loss = -self._scores(real).mean() + self._scores(fake).mean()
-            if self.model == "wgan_gp":
-                alpha = torch.rand(batch, 1, 1, 1, device=self.device)
-                mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-                grads = torch.autograd.grad(self._scores(mixed).sum(), mixed, create_graph=True)[0]
-                norm = torch.sqrt(grads.float().pow(2).sum(dim=(1, 2, 3)) + 1e-12)
-                loss = loss + self.settings["gp_weight"] * ((norm - 1) ** 2).mean()
-        loss.backward()
-        self.opt_d.step()
-        if self.model == "wgan":
-            clip = self.settings["clip_value"]
-            with torch.no_grad():
-                for p in self.D.parameters():
-                    p.clamp_(-clip, clip)
-        return loss
-
-    def _generator_step(self):
-        z = torch.randn(self.batch_size, torch_reference.LATENT_DIM, device=self.device)
-        self.opt_g.zero_grad(set_to_none=True)
-        with self.autocast():
-            images = self.G(z)
-        scores = self._scores(images)
-        loss = self._bce(scores, 1.0) if self.model in ("gan", "dcgan") else -scores.mean()
-        loss.backward()
-        self.opt_g.step()
-        return loss
-
     def step(self, real_batches):
+        """The reference's step, without its per-step .item() (a host sync that would time the GPU idle)."""
         self.G.train()
         self.D.train()
         for batch in real_batches:
