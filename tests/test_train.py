@@ -127,8 +127,9 @@ def test_every_other_flagfile_parses_validates_and_builds(name):
     shape = requested_image_shape(config) or (28, 28, 1)
     model = run_lib.build_model(config, shape, num_classes=10 if config.conditional else None)
     assert model.generator.output_shape[1:] == shape
-    if name == "cpu/folder64.flags":  # sized for updates per CPU-minute (BENCHMARKS.md, folder64 round 3)
-        assert (shape, config.width, config.batch_size, config.g_lr) == ((64, 64, 3), 16, 32, 6e-4)
+    if name == "cpu/folder64.flags":  # sized for updates per CPU-minute, R1 from round 5 (BENCHMARKS.md, folder64)
+        assert (shape, config.width, config.batch_size, config.d_lr, config.g_lr) == ((64, 64, 3), 16, 32, 3e-4, 9e-4)
+        assert model.r1_gamma == 1.0 and "r1_penalty" in model.trackers
 
 
 def test_every_config_field_is_a_flag_with_its_default_help_and_choices():
