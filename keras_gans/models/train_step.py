@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from keras_gans import augment, distribute, losses
 from keras_gans.errors import UserError
-from keras_gans.models import averaging, checks, conditional
+from keras_gans.models import averaging, checks, conditional, epoch_input
 from keras_gans.models._keras_compat import loss_scale
 
 # Independent random draws within one train step (see `noise`). New draws go
@@ -77,8 +77,10 @@ class TrainStepMixin:
         batch_size = args[1] if len(args) > 1 else kwargs.get("batch_size")
         x = checks.check_critic_batches(x, batch_size, self.n_critic, type(self).__name__)
         if not getattr(self, "num_classes", None):
+            x, kwargs = epoch_input.repeat_for_epochs(x, args, kwargs, self.distribute_strategy)
             return super().fit(x, *args, **kwargs)
         x = conditional.checked_training_input(x, args[0] if args else kwargs.get("y"), self.num_classes)
+        x, kwargs = epoch_input.repeat_for_epochs(x, args, kwargs, self.distribute_strategy)
         try:
             return super().fit(x, *args, **kwargs)
         except tf.errors.InvalidArgumentError as error:
