@@ -53,8 +53,9 @@ def one_step(cls, weights=None, jit_compile=False, policy="float32"):
             from keras_gans.networks import mlp
 
             extra["discriminator"] = mlp.build_discriminator((28, 28, 1), width=8, dropout=0.0)
+        # precision=policy: "auto" inside a float32 policy would still pick bfloat16 on a CPU with native bfloat16.
         model = fixed(image_shape=(28, 28, 1), width=8, latent_dim=8, seed=5,
-                      n_critic=2 if cls.default_n_critic > 1 else None, **extra)
+                      n_critic=2 if cls.default_n_critic > 1 else None, precision=policy, **extra)
         model.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05), jit_compile=jit_compile)
     if weights is not None:
         # All variables, the dropout layers' seed-generator states included.
