@@ -67,6 +67,20 @@ def test_an_early_stop_checkpoint_leaves_the_unfinished_epoch_out(tmp_path):
     assert (meta["global_step"], meta["epoch"], meta["history"]) == (3, 0, {})
 
 
+def test_sample_grids_rewrite_the_gif_at_powers_of_two_and_at_the_end(tmp_path, monkeypatch):
+    # Each rewrite re-encodes all frames so far: every epoch would cost O(epochs^2).
+    from keras_gans.callbacks import samples as samples_module
+
+    written = []
+    monkeypatch.setattr(samples_module.image_utils, "save_gif", lambda frames, path: written.append(len(frames)))
+    model = tiny_model()
+    source = data.ImageSource("t", data.to_uint8(random_images(32)))
+    grids = SampleGrids(str(tmp_path / "samples"), num_images=4, seed=1)
+    model.fit(data.make_dataset(source, 8, seed=0, repeat=True), epochs=6, steps_per_epoch=1, verbose=0,
+              callbacks=[grids])
+    assert written == [1, 2, 4, 6]  # after epochs 1, 2 and 4, then all 6 frames at the end
+
+
 def test_sample_grids_write_each_epoch_and_the_gif(tmp_path):
     model = tiny_model()
     source = data.ImageSource("t", data.to_uint8(random_images(32)))
