@@ -87,4 +87,3 @@ def test_a_conditional_model_trains_through_the_same_path():
     history = model.fit(dataset, epochs=2, verbose=0)
     assert len(history.history["d_loss"]) == 2
     assert int(model.g_optimizer.iterations.numpy()) == 10
-    assert isinstance(model, keras.Model)

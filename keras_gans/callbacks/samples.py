@@ -38,9 +38,9 @@ class SampleGrids(keras.callbacks.Callback):
         for seed, path in ((self.seed, self.fixed_path(self.epoch)), (None, self.path(f"random_epoch_{self.epoch:03d}.png"))):
             picture = grid_picture(self.model, self.num_images, seed, self.class_names)
             image_utils.save_png(picture.repeat(self.scale, axis=0).repeat(self.scale, axis=1), path)
-        # The GIF re-encodes every frame so far: rewritten every epoch it cost O(epochs^2), 3.7 s at
-        # epoch 21 of the folder64 preset (a quarter of that run's time). At powers of two a run
-        # still shows one early on, and encodes fewer than 3x its frames in all (the end included).
+        # The GIF re-encodes every frame so far: rewritten every epoch it cost O(epochs^2), 2.4-3.3 s per
+        # epoch by epoch 21 of the folder64 preset, 38 s of a 181 s run (BENCHMARKS.md, folder64 round 7).
+        # At powers of two a run still shows one early on, and encodes fewer than 3x its frames in all.
         if self.epoch & (self.epoch - 1) == 0:
             self.write_gif()
 

@@ -11,7 +11,7 @@ with `steps_per_epoch`; this gives `model.fit(dataset, epochs=N)` the same:
 epoch is still one pass over the dataset, batch for batch (a dataset that
 reshuffles each iteration still reshuffles for each pass), and a dataset
 without shuffling trains to the same weights (tests/test_epoch_input.py).
-BENCHMARKS.md "Python API: one iterator for all epochs" has the timing.
+BENCHMARKS.md "Python API: one input iterator for all epochs" has the timing.
 """
 
 import tensorflow as tf
