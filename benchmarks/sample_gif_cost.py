@@ -32,7 +32,7 @@ def main():
 
     def epoch_end_every_epoch(self, epoch, logs=None):
         original_epoch_end(self, epoch, logs)
-        if self.epoch & (self.epoch - 1):  # the schedule skipped this epoch: write as the old code did
+        if not samples.gif_due(self.epoch):  # the schedule skipped this epoch: write as the old code did
             self.write_gif()
 
     samples.SampleGrids.write_gif = timed_write

@@ -8,6 +8,16 @@ from keras_gans import images as image_utils
 from keras_gans.callbacks.class_grid import grid_picture
 
 
+def gif_due(epoch):
+    """Whether the GIF is rewritten after this (1-based) epoch: 1, 2, 4, 8, ...
+
+    The GIF re-encodes every frame so far: rewritten every epoch it cost O(epochs^2), 2.4-3.3 s per
+    epoch by epoch 21 of the folder64 preset, 38 s of a 181 s run (BENCHMARKS.md, folder64 round 7).
+    At powers of two a run still shows one early on, and encodes fewer than 3x its frames in all.
+    """
+    return (epoch & (epoch - 1)) == 0
+
+
 class SampleGrids(keras.callbacks.Callback):
     """Every epoch, writes a grid from a fixed latent batch and one from fresh noise;
     a GIF of the fixed-latent grids after epochs 1, 2, 4, 8, ... and at the end of training.
@@ -38,10 +48,7 @@ class SampleGrids(keras.callbacks.Callback):
         for seed, path in ((self.seed, self.fixed_path(self.epoch)), (None, self.path(f"random_epoch_{self.epoch:03d}.png"))):
             picture = grid_picture(self.model, self.num_images, seed, self.class_names)
             image_utils.save_png(picture.repeat(self.scale, axis=0).repeat(self.scale, axis=1), path)
-        # The GIF re-encodes every frame so far: rewritten every epoch it cost O(epochs^2), 2.4-3.3 s per
-        # epoch by epoch 21 of the folder64 preset, 38 s of a 181 s run (BENCHMARKS.md, folder64 round 7).
-        # At powers of two a run still shows one early on, and encodes fewer than 3x its frames in all.
-        if self.epoch & (self.epoch - 1) == 0:
+        if gif_due(self.epoch):
             self.write_gif()
 
     def on_train_end(self, logs=None):

@@ -76,11 +76,12 @@ class TrainStepMixin:
         # Keras' signature is fit(x, y, batch_size, ...): batch_size may come positionally.
         batch_size = args[1] if len(args) > 1 else kwargs.get("batch_size")
         x = checks.check_critic_batches(x, batch_size, self.n_critic, type(self).__name__)
-        if not getattr(self, "num_classes", None):
-            x, kwargs = epoch_input.repeat_for_epochs(x, args, kwargs, self.distribute_strategy)
-            return super().fit(x, *args, **kwargs)
-        x = conditional.checked_training_input(x, args[0] if args else kwargs.get("y"), self.num_classes)
+        conditional_model = bool(getattr(self, "num_classes", None))
+        if conditional_model:
+            x = conditional.checked_training_input(x, args[0] if args else kwargs.get("y"), self.num_classes)
         x, kwargs = epoch_input.repeat_for_epochs(x, args, kwargs, self.distribute_strategy)
+        if not conditional_model:
+            return super().fit(x, *args, **kwargs)
         try:
             return super().fit(x, *args, **kwargs)
         except tf.errors.InvalidArgumentError as error:
