@@ -87,3 +87,20 @@ def test_a_conditional_model_trains_through_the_same_path():
     history = model.fit(dataset, epochs=2, verbose=0)
     assert len(history.history["d_loss"]) == 2
     assert int(model.g_optimizer.iterations.numpy()) == 10
+
+
+@pytest.mark.parametrize("num_classes", [None, 3])
+def test_the_models_fit_hands_keras_the_endless_stream(monkeypatch, num_classes):
+    # What the models' fit passes on to Keras: the repeated dataset and its steps_per_epoch.
+    seen = {}
+
+    def keras_fit(self, x=None, *args, **kwargs):
+        seen.update(cardinality=int(x.cardinality()), steps_per_epoch=kwargs.get("steps_per_epoch"))
+
+    monkeypatch.setattr(keras.Model, "fit", keras_fit)
+    images = random_images(20)
+    data = images if num_classes is None else (images, np.arange(20, dtype=np.int32) % 3)
+    model = keras_gans.DCGAN(image_shape=(28, 28, 1), width=8, num_classes=num_classes, seed=0)
+    model.compile(jit_compile=False)
+    model.fit(tf.data.Dataset.from_tensor_slices(data).batch(4, drop_remainder=True), epochs=3, verbose=0)
+    assert seen == {"cardinality": int(tf.data.INFINITE_CARDINALITY), "steps_per_epoch": 5}
