@@ -64,6 +64,7 @@ def test_mlp_pair_matches_the_article():
 def test_spectral_norm_brings_the_largest_singular_value_to_one():
     from keras_gans.networks.spectral import with_spectral_norm
 
+    keras.utils.set_random_seed(0)  # the kernels and the power iteration's start vector are random
     discriminator = dcgan.build_discriminator((16, 16, 1), width=4)
     normalised = with_spectral_norm(discriminator)
     wrapped = [l for l in normalised.layers if isinstance(l, keras.layers.SpectralNormalization)]
@@ -73,10 +74,12 @@ def test_spectral_norm_brings_the_largest_singular_value_to_one():
     for layer in wrapped:
         layer.kernel.assign(layer.kernel * 30.0)  # sigma far from 1
     images = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 1)).astype("float32")
-    for _ in range(20):  # one power iteration per training call
+    # One power iteration per training call; 20 calls left sigma at 1.039 for one unlucky start (CI, stop 25),
+    # 100 calls converged to 1.000 for all of 15 seeds tried.
+    for _ in range(100):
         normalised(images, training=True)
     sigma = np.linalg.svd(kernel.numpy().reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
-    assert sigma == pytest.approx(1.0, abs=0.02)
+    assert sigma == pytest.approx(1.0, abs=0.005)
 
 
 def test_dcgan_paper_64x64_channels():
