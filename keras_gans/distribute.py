@@ -307,3 +307,16 @@ def agreed_stop_signal(strategy, local_signal):
     if not signalled:
         return None
     return 15 if 15 in signalled else signalled[0]  # 15: SIGTERM
+
+
+def agreed_any(strategy, local_flag):
+    """True on every worker of a multi-worker run if `local_flag` is true on any of them.
+
+    A collective (one all-reduce), like `agreed_stop_signal`: every worker
+    must call it at the same points. Other strategies return `local_flag`.
+    """
+    if not is_multi_worker(strategy):
+        return bool(local_flag)
+    value = tf.constant(1 if local_flag else 0, tf.int32)
+    total = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.identity(value)), axis=None)
+    return int(total.numpy()) > 0

@@ -19,7 +19,7 @@ def test_every_field_declares_help_choices_and_resumability():
 def test_run_control_fields_are_the_resumable_ones():
     # The hand-written list this replaced: settings that drive or report a run, not what it computes.
     assert config_lib.RUN_CONTROL_FIELDS == {
-        "epochs", "output_dir", "restart", "verbose", "export", "download", "data_dir", "jit_compile", "strategy",
+        "epochs", "max_minutes", "output_dir", "restart", "verbose", "export", "download", "data_dir", "jit_compile", "strategy",
         "tpu", "grid_images", "checkpoint_every", "keep_checkpoints", "tensorboard", "log_every", "health_checks",
         "d_loss_floor", "d_loss_patience", "diversity_floor", "quality_metric", "quality_every",
         # Where decoded data is cached and whether it is streamed: the same batches either way.

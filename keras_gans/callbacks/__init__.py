@@ -1,5 +1,6 @@
 """Keras callbacks for GAN runs, one module each: weight clipping (`clipping`), sample grids and
-GIF (`samples`), loss history (`history`), the global-step base (`step`) and the checkpointer
+GIF (`samples`), loss history (`history`), the global-step base (`step`), a training-time budget
+(`time_budget`) and the checkpointer
 (`checkpointer`). Health checks and TensorBoard logging are keras_gans.health and keras_gans.monitoring.
 
 `from keras_gans.callbacks import WeightClipping, SampleGrids, LossHistory` works as before
@@ -10,8 +11,9 @@ from keras_gans.callbacks.clipping import WeightClipping
 from keras_gans.callbacks.history import LossHistory
 from keras_gans.callbacks.samples import SampleGrids
 from keras_gans.callbacks.step import StepCallback
+from keras_gans.callbacks.time_budget import TimeBudget
 
-__all__ = ["WeightClipping", "SampleGrids", "LossHistory", "StepCallback", "Checkpointer"]
+__all__ = ["WeightClipping", "SampleGrids", "LossHistory", "StepCallback", "TimeBudget", "Checkpointer"]
 
 
 def __getattr__(name):

@@ -29,9 +29,12 @@ class Checkpointer(StepCallback):
             and history entry are written, as in a run left alone. Under
             MultiWorkerMirroredStrategy a signal caught by any worker stops all
             of them after the same step (`distribute.agreed_stop_signal`).
+        clock: the run's `keras_gans.callbacks.time_budget.TimeBudget`, whose training
+            seconds so far each checkpoint records (`train_seconds`), so a resumed
+            run's budget counts them; None records none.
     """
 
-    def __init__(self, manager, steps_per_epoch, every=0, resume=None, history=None, stop=None):
+    def __init__(self, manager, steps_per_epoch, every=0, resume=None, history=None, stop=None, clock=None):
         super().__init__(steps_per_epoch, start_step=(resume or {}).get("global_step", 0))
         saved = (resume or {}).get("steps_per_epoch", self.steps_per_epoch)
         if saved != self.steps_per_epoch:
@@ -49,6 +52,7 @@ class Checkpointer(StepCallback):
         self.last_saved = self.start_step
         self.last_path = None
         self.stop = stop
+        self.clock = clock
 
     def _history_now(self):
         return {k: list(v) for k, v in (self.history.history if self.history is not None else {}).items()}
@@ -116,4 +120,6 @@ class Checkpointer(StepCallback):
             # XLA or not changes the training noise: a resume keeps this path.
             "jit_compile": bool(getattr(self.model, "jit_compile", False)),
         }
+        if self.clock is not None:
+            meta["train_seconds"] = round(self.clock.seconds_spent, 3)
         self.last_path = self.manager.save(self.model, meta)

@@ -63,18 +63,23 @@ def check_resumable(config):
         )
 
 
-def resumable_fit(model, make_dataset, epochs, steps_per_epoch, start_step=0, callbacks=(), verbose=1):
+def resumable_fit(model, make_dataset, epochs, steps_per_epoch, start_step=0, callbacks=(), verbose=1,
+                  budget=None):
     """`model.fit` from global step `start_step` to the end of epoch `epochs`.
 
     `make_dataset(start_batch)` must return the training stream from that
     batch on (endless). A start in the middle of an epoch runs that epoch's
-    remaining steps as a fit of their own, then the following epochs.
+    remaining steps as a fit of their own, then the following epochs. A
+    `budget` (a `keras_gans.callbacks.time_budget.TimeBudget`, among the
+    callbacks) that is already spent trains nothing.
 
     Returns:
         The number of fit calls made (0 when training was already complete).
     """
     epoch, step = divmod(int(start_step), int(steps_per_epoch))
     calls = 0
+    if budget is not None and budget.exhausted:
+        return calls
     if epoch < epochs and step:
         model.fit(
             make_dataset(start_step), initial_epoch=epoch, epochs=epoch + 1,

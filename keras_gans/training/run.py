@@ -19,6 +19,7 @@ from keras_gans import health as health_lib
 from keras_gans import monitoring
 from keras_gans.callbacks import LossHistory, SampleGrids
 from keras_gans.callbacks.checkpointer import Checkpointer
+from keras_gans.callbacks.time_budget import TimeBudget
 from keras_gans.errors import UserError
 from keras_gans.models import MODELS
 from keras_gans.training.preemption import SignalStop, TrainingInterrupted
@@ -152,8 +153,12 @@ def build(config, image_shape, strategy=None, num_classes=None):
     return model
 
 
-def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, quality_extractor=None, stop=None):
+def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, quality_extractor=None, stop=None,
+                   budget=None):
     """The run's callbacks, in the order they must run, and its LossHistory.
+
+    `budget` (a TimeBudget: --max_minutes and the training clock) comes first,
+    so a step that spends the budget is still checkpointed by the checkpointer.
 
     `run_dir` is the run folder (checkpoints, TensorBoard: chief only);
     `write_dir` the folder this process writes grids, history and the best
@@ -186,8 +191,8 @@ def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, 
     # Last among the writers: an epoch-end checkpoint means the epoch's files exist.
     manager = CheckpointManager(run_dir.checkpoints, keep=config.keep_checkpoints)
     checkpointer = Checkpointer(manager, steps_per_epoch, every=config.checkpoint_every, resume=resume,
-                                history=history, stop=stop)
-    callbacks = [c for c in (health, quality, samples, history, tensorboard, checkpointer) if c is not None]
+                                history=history, stop=stop, clock=budget)
+    callbacks = [c for c in (budget, health, quality, samples, history, tensorboard, checkpointer) if c is not None]
     return callbacks, history
 
 
@@ -291,8 +296,10 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
         print(describe_resume(resume, resume_path, config.epochs, steps_per_epoch))
         if config.jit_compile is None and "jit_compile" in resume and hasattr(model, "keep_jit_compile"):
             model.keep_jit_compile(resume["jit_compile"])
+    # The training clock, and --max_minutes: a resumed run has only what is left of it.
+    budget = TimeBudget(config.max_minutes, spent_seconds=(resume or {}).get("train_seconds", 0.0))
     callbacks, history = make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume,
-                                        quality_extractor, stop=stop)
+                                        quality_extractor, stop=stop, budget=budget)
     if stop.requested is not None and not distribute.is_multi_worker(strategy):
         # (Under multi-worker the workers agree at the first step instead: one
         # leaving alone would leave the others waiting in a collective.)
@@ -306,6 +313,7 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
             start_step=resume["global_step"] if resume else 0,
             callbacks=[*callbacks, *extra_callbacks],
             verbose=config.verbose,
+            budget=budget,
         )
     except TrainingInterrupted:
         # fit skips on_train_end when a callback raises: close what it would have.
@@ -316,8 +324,13 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
 
     # Save. A rerun of a finished run trains nothing and exports no duplicate version.
     if fit_calls == 0 and os.path.exists(write_dir.model) and (not config.export or latest_export(write_dir)):
-        print(f"nothing to do: {config.output_dir} already holds the {config.epochs} trained epochs, "
-              "model.keras and the export (raise --epochs to train on, or pass --restart to start over)")
+        if budget.exhausted:
+            trained = f"{budget.seconds_spent / 60:.1f} minutes of training (--max_minutes={config.max_minutes:g})"
+            more = "raise --max_minutes"
+        else:
+            trained, more = f"the {config.epochs} trained epochs", "raise --epochs"
+        print(f"nothing to do: {config.output_dir} already holds {trained}, model.keras and the export "
+              f"({more} to train on, or pass --restart to start over)")
         export_path = latest_export(write_dir) if config.export else None
     else:
         export_path = save(model, config, write_dir, source.class_names if config.conditional else None)
