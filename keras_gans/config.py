@@ -70,7 +70,8 @@ class TrainConfig:
     epochs: int = setting(5, "Passes over the dataset.", resumable=True)
     max_minutes: Optional[float] = setting(
         None, "Stop training once it has run this many minutes (counted over resumptions; loading the data and "
-        "the export come on top), or after --epochs, whichever comes first; then save and export as usual.",
+        "the export come on top), or after --epochs, whichever comes first; then save and export as usual. "
+        "0 or unset: no limit (a preset's budget is lifted with --max_minutes=0).",
         resumable=True)
     batch_size: Optional[int] = setting(
         None, "Images per critic/generator update, over all replicas (default: gan 128, dcgan 256, wgan 128, "

@@ -130,6 +130,9 @@ def test_every_other_flagfile_parses_validates_and_builds(name):
     if name == "cpu/folder64.flags":  # sized for updates per CPU-minute, R1 from round 5 (BENCHMARKS.md, folder64)
         assert (shape, config.width, config.batch_size, config.d_lr, config.g_lr) == ((64, 64, 3), 16, 32, 3e-4, 9e-4)
         assert model.r1_gamma == 1.0 and "r1_penalty" in model.trackers
+        assert (config.max_minutes, config.epochs) == (10, 300)  # the 10 minutes, as a budget (round 8)
+    if name == "quickstart.flags":  # the issue's ~3 minutes, as a budget (BENCHMARKS.md, "Quickstart tuning", round 7)
+        assert (config.max_minutes, config.epochs, config.width, config.batch_size) == (3, 100, 32, 32)
 
 
 def test_every_config_field_is_a_flag_with_its_default_help_and_choices():

@@ -297,7 +297,7 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
         if config.jit_compile is None and "jit_compile" in resume and hasattr(model, "keep_jit_compile"):
             model.keep_jit_compile(resume["jit_compile"])
     # The training clock, and --max_minutes: a resumed run has only what is left of it.
-    budget = TimeBudget(config.max_minutes, spent_seconds=(resume or {}).get("train_seconds", 0.0))
+    budget = TimeBudget(config.max_minutes or None, spent_seconds=(resume or {}).get("train_seconds", 0.0))
     callbacks, history = make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume,
                                         quality_extractor, stop=stop, budget=budget)
     if stop.requested is not None and not distribute.is_multi_worker(strategy):

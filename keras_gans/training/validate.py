@@ -13,8 +13,7 @@ def validate(config):
     """Raises a one-line UserError naming the first bad setting and how to fix it."""
     check_choices(config)  # --model, --precision, --split, --quality_metric
     positive = ("epochs", "batch_size", "latent_dim", "width", "n_critic", "d_lr", "g_lr", "steps_per_epoch",
-                "image_size", "max_images", "grid_images", "keep_checkpoints", "d_loss_patience", "quality_every",
-                "max_minutes")
+                "image_size", "max_images", "grid_images", "keep_checkpoints", "d_loss_patience", "quality_every")
     for name in positive:
         value = getattr(config, name)
         if value is not None and value <= 0:
@@ -31,7 +30,7 @@ def validate(config):
         raise UserError(f"--ema_decay must be in [0, 1) (0 turns generator averaging off), got {config.ema_decay}")
     if config.max_memory_gb is not None and config.max_memory_gb <= 0:
         raise UserError(f"--max_memory_gb must be positive, got {config.max_memory_gb}")
-    for name in ("clip_value", "gp_weight", "instance_noise", "r1_gamma"):
+    for name in ("clip_value", "gp_weight", "instance_noise", "r1_gamma", "max_minutes"):
         value = getattr(config, name)
         if value is not None and value < 0:
             raise UserError(f"--{name} must be >= 0, got {value}")
