@@ -1,9 +1,10 @@
 """TimeBudget: train for a number of minutes instead of (or as well as) a number of epochs.
 
-Presets are sized for a machine: "about 10 minutes on 2 CPU cores" is 21
-epochs on one CPU and 60 on a faster one. A budget lets the same preset use
-whatever machine it runs on: `python train.py ... --epochs=100 --max_minutes=10`
-trains until 10 minutes of training have passed or 100 epochs are done,
+An epoch count is sized for one machine: the folder64 preset's "10 minutes on
+2 CPU cores" was 21 epochs on a float32 CPU and is ~100 on one with bfloat16
+(BENCHMARKS.md, folder64 round 8). A budget lets the same preset use whatever
+machine it runs on: `python train.py ... --epochs=300 --max_minutes=10`
+trains until 10 minutes of training have passed or 300 epochs are done,
 whichever comes first, then saves and exports as usual.
 
 The clock counts training only: every `fit` call from its start to its end
