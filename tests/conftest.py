@@ -60,3 +60,24 @@ def tiny_model(width=8, latent_dim=16):
     model = MODELS["dcgan"](image_shape=(28, 28, 1), width=width, latent_dim=latent_dim, seed=0)
     model.compile(jit_compile=False)
     return model
+
+
+def checkpoint_differences(expected_path, actual_path):
+    """Names of the parts of two checkpoint files that differ, bit for bit.
+
+    The JSON record counts too, but for `train_seconds` (the training clock of
+    --max_minutes), which no two runs share.
+    """
+    import json
+
+    expected, actual = np.load(expected_path), np.load(actual_path)
+    if sorted(expected.files) != sorted(actual.files):
+        return ["files: " + " vs ".join(str(sorted(f.files)) for f in (expected, actual))]
+    different = [name for name in expected.files if name != "meta" and not np.array_equal(expected[name], actual[name])]
+    records = [json.loads(bytes(f["meta"]).decode("utf-8")) for f in (expected, actual)]
+    for record in records:
+        if not record.pop("train_seconds", 0) > 0:
+            different.append("meta: no train_seconds")
+    if records[0] != records[1]:
+        different.append("meta")
+    return different
