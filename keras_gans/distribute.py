@@ -301,9 +301,8 @@ def agreed_stop_signal(strategy, local_signal):
     caught = [0] * 65  # one slot per signal number 0..64
     if local_signal:
         caught[int(local_signal)] = 1
-    value = tf.constant(caught, tf.int32)
-    total = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.identity(value)), axis=None)
-    signalled = [signum for signum, count in enumerate(total.numpy().tolist()) if count]
+    total = _sum_over_workers(strategy, caught)
+    signalled = [signum for signum, count in enumerate(total.tolist()) if count]
     if not signalled:
         return None
     return 15 if 15 in signalled else signalled[0]  # 15: SIGTERM
@@ -317,6 +316,10 @@ def agreed_any(strategy, local_flag):
     """
     if not is_multi_worker(strategy):
         return bool(local_flag)
-    value = tf.constant(1 if local_flag else 0, tf.int32)
-    total = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.identity(value)), axis=None)
-    return int(total.numpy()) > 0
+    return int(_sum_over_workers(strategy, 1 if local_flag else 0)) > 0
+
+
+def _sum_over_workers(strategy, counts):
+    """`counts` (int32 values) summed over every replica of `strategy`, as numpy: one all-reduce."""
+    value = tf.constant(counts, tf.int32)
+    return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.identity(value)), axis=None).numpy()

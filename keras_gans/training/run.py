@@ -157,8 +157,10 @@ def make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume, 
                    budget=None):
     """The run's callbacks, in the order they must run, and its LossHistory.
 
-    `budget` (a TimeBudget: --max_minutes and the training clock) comes first,
-    so a step that spends the budget is still checkpointed by the checkpointer.
+    `budget` (a TimeBudget: --max_minutes and the training clock) is also the
+    checkpointer's clock: every checkpoint records the training seconds spent.
+    A step that spends the budget ends fit, and the checkpointer saves that
+    step as it does for any early stop.
 
     `run_dir` is the run folder (checkpoints, TensorBoard: chief only);
     `write_dir` the folder this process writes grids, history and the best
