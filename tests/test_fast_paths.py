@@ -77,7 +77,9 @@ def flat(weights):
 def test_xla_step_equals_plain_step(cls):
     state, _, plain = one_step(cls)
     _, _, fast = one_step(cls, weights=state, jit_compile=True)
-    np.testing.assert_allclose(flat(fast), flat(plain), atol=2e-5, rtol=0)
+    # WGAN's RMSprop divides each update by the root of its squared gradient, which turns float rounding
+    # in a near-zero gradient into up to 2.5e-5 of weight (1 of 25,770 weights on CI, stop 26); 2e-5 elsewhere.
+    np.testing.assert_allclose(flat(fast), flat(plain), atol=5e-5 if cls.__name__ == "WGAN" else 2e-5, rtol=0)
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
