@@ -56,6 +56,10 @@ class TrainConfig:
     r1_gamma: float = setting(
         0.0, "R1 penalty weight gamma: gamma/2 * E||grad D(x)||^2 on real images (Mescheder et al. 2018); "
         "e.g. 0.1-10; 0: off.")
+    resize_conv_layers: int = setting(
+        0, "DCGAN generators (dcgan, wgan, wgan_gp): make the last N of the generator's stride-2 transposed "
+        "convolutions (its output layer counts as one) a nearest-neighbour x2 upsampling + 3x3 convolution "
+        "(Odena et al. 2016), against their dotted texture in 64x64 colour samples; 0: transposed throughout.")
     diffaugment: str = setting(
         "", "Differentiable augmentation of real AND fake images before D (Zhao et al. 2020): a comma list of "
         "color,translation,cutout; for small datasets (a few thousand images); empty: off.")

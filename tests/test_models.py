@@ -421,3 +421,35 @@ def test_label_smoothing_with_a_loss_that_has_no_target_is_refused(cls, loss):
     config = cls(width=8, latent_dim=8, loss=loss).get_config()
     config["label_smoothing"] = 0.1
     assert cls.from_config(config).label_smoothing == 0.0
+
+
+def test_resize_conv_generator_trains_saves_loads_and_exports(tmp_path):
+    from keras_gans.latents import latent_vectors
+    from keras_gans.serving.export import export_generator
+
+    model = small_model(keras_gans.DCGAN, image_shape=(28, 28, 1), resize_conv_layers=1, ema_decay=0.9, precision="float32")
+    compile_eager_graph(model)
+    assert isinstance(model.generator.get_layer("to_image"), keras.layers.Conv2D)
+    assert not isinstance(model.generator.get_layer("to_image"), keras.layers.Conv2DTranspose)
+    history = small_fit(model, steps=2)
+    assert all(np.isfinite(values[-1]) for values in history.values())
+    assert model.get_config()["resize_conv_layers"] == 1
+    assert "resize_conv_layers" not in small_model(keras_gans.DCGAN).get_config()  # old configs unchanged
+    model.save(str(tmp_path / "model.keras"))
+    loaded = keras.models.load_model(str(tmp_path / "model.keras"))
+    assert loaded.resize_conv_layers == 1
+    np.testing.assert_array_equal(loaded.generate(3, seed=4), model.generate(3, seed=4))
+    path = export_generator(model, str(tmp_path / "export"))
+    served = tf.saved_model.load(path).signatures["serving_default"]
+    z = latent_vectors(3, model.latent_dim, 4)
+    images = next(iter(served(z=z).values())).numpy()
+    assert images.shape == (3, 28, 28, 1)
+    np.testing.assert_allclose(images, model.sampling_generator(z, training=False).numpy(), atol=1e-6)
+
+
+def test_resize_conv_layers_refuse_an_mlp_or_your_own_generator():
+    with pytest.raises(UserError, match="resize_conv_layers applies to the convolutional generators"):
+        small_model(keras_gans.GAN, resize_conv_layers=1)
+    generator = small_model(keras_gans.DCGAN).generator
+    with pytest.raises(UserError, match="with your own generator"):
+        small_model(keras_gans.DCGAN, generator=generator, resize_conv_layers=1)

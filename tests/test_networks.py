@@ -90,3 +90,42 @@ def test_dcgan_paper_64x64_channels():
     discriminator = dcgan.build_discriminator((64, 64, 3), width=64)
     shapes = [tuple(l.output.shape[1:]) for l in discriminator.layers if l.name.startswith(("down", "to_logit")) and not l.name.endswith("_bn")]
     assert shapes == [(32, 32, 64), (16, 16, 128), (8, 8, 256), (4, 4, 512), (1, 1, 1)]
+
+
+def _upsampling_kinds(generator):
+    names = [f"up{level}" for level in range(1, 8)] + ["to_image"]
+    return [type(layer).__name__ for layer in generator.layers if layer.name in names]
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 4])
+def test_resize_conv_layers_turn_the_last_upsamplings_into_resize_convolutions(count):
+    generator = dcgan.build_generator(latent_dim=12, image_shape=(64, 64, 3), width=8, resize_conv_layers=count)
+    assert _upsampling_kinds(generator) == ["Conv2DTranspose"] * (4 - count) + ["Conv2D"] * count
+    resizes = [layer for layer in generator.layers if isinstance(layer, keras.layers.UpSampling2D)]
+    assert len(resizes) == count and all(layer.interpolation == "nearest" for layer in resizes)
+    if count:  # the output layer keeps its bias and the image's channels, a 3x3 kernel instead of 4x4
+        assert generator.get_layer("to_image").kernel.shape == (3, 3, 8, 3)
+    images = generator.predict(np.random.default_rng(0).normal(size=(2, 12)).astype("float32"), verbose=0)
+    assert images.shape == (2, 64, 64, 3) and images.min() >= -1.0 and images.max() <= 1.0
+
+
+def test_resize_conv_layers_at_28x28_keep_the_crop_and_zero_keeps_the_article_network():
+    generator = dcgan.build_generator(100, (28, 28, 1), width=8, resize_conv_layers=1)
+    assert generator.output_shape == (None, 28, 28, 1)
+    assert _upsampling_kinds(generator) == ["Conv2DTranspose", "Conv2DTranspose", "Conv2D"]
+    keras.utils.set_random_seed(3)
+    default = dcgan.build_generator(100, (28, 28, 1), width=8)
+    keras.utils.set_random_seed(3)
+    explicit = dcgan.build_generator(100, (28, 28, 1), width=8, resize_conv_layers=0)
+    assert [w.shape for w in default.weights] == [w.shape for w in explicit.weights]
+    for a, b in zip(default.weights, explicit.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("value", [-1, 4, 1.5, "two"])
+def test_resize_conv_layers_out_of_range_is_a_one_line_error(value):
+    from keras_gans.errors import UserError
+
+    # A 28x28 generator has 3 upsamplings (4 -> 8 -> 16 -> 32, cropped to 28).
+    with pytest.raises(UserError, match=r"resize_conv_layers must be a whole number from 0 to 3 .*28x28"):
+        dcgan.build_generator(100, (28, 28, 1), width=8, resize_conv_layers=value)

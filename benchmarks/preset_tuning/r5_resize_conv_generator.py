@@ -10,7 +10,8 @@ prototype rather than a flag.
         --flagfile=configs/cpu/folder64.flags --dataset=folder:../shared/data/emoji-twitter --epochs=30 ...
 
 Environment: KG_UPSAMPLE (nearest | bilinear; default nearest), KG_G_WIDTH (the generator's
-base width; default --width).
+base width; default --width), KG_RESIZE_LAST (round 9: only the last N upsamplings become
+resize-convolutions, the others stay the DCGAN's transposed convolutions; default: all).
 """
 
 import math
@@ -38,11 +39,16 @@ def build_resize_conv_generator(latent_dim=100, image_shape=(28, 28, 1), width=6
     x = keras.layers.Reshape((4, 4, filters))(x)
     x = networks._batch_norm("project_bn")(x)
     x = keras.layers.ReLU()(x)
+    resize_last = int(os.environ.get("KG_RESIZE_LAST", levels))
     for level in range(1, levels):
         filters //= 2
-        x = keras.layers.UpSampling2D(2, interpolation=interpolation)(x)
-        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
-                                kernel_initializer=networks.conv_init(), name=f"up{level}")(x)
+        if levels - level < resize_last:
+            x = keras.layers.UpSampling2D(2, interpolation=interpolation)(x)
+            x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                                    kernel_initializer=networks.conv_init(), name=f"up{level}")(x)
+        else:
+            x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
+                                             kernel_initializer=networks.conv_init(), name=f"up{level}")(x)
         x = networks._batch_norm(f"up{level}_bn")(x)
         x = keras.layers.ReLU()(x)
     x = keras.layers.UpSampling2D(2, interpolation=interpolation)(x)

@@ -94,6 +94,10 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         clip_value: clip every critic weight to [-clip_value, clip_value]
             after each critic update (WGAN); 0 or None: off.
         gp_weight: lambda of the WGAN-GP gradient penalty; 0: off.
+        resize_conv_layers: DCGAN networks: the generator's last N upsamplings
+            (its output layer counts as one) become nearest-neighbour x2 +
+            3x3 convolutions instead of transposed convolutions, against
+            their dotted texture (`networks.dcgan.build_generator`); 0: off.
         num_classes: train a class-conditional model on (images, labels)
             batches, labels in [0, num_classes) (`models.conditional`:
             class embedding in G, projection discriminator); None: unconditional.
@@ -138,6 +142,7 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         diffaugment="",
         clip_value=0.0,
         gp_weight=0.0,
+        resize_conv_layers=0,
         num_classes=None,
         precision="auto",
         **kwargs,
@@ -163,6 +168,7 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         if not 0.0 <= self.ema_decay < 1.0:
             raise UserError(f"ema_decay must be in [0, 1) (0 turns averaging off), got {ema_decay}")
         self._configure_stabilisers(loss, spectral_norm, r1_gamma, diffaugment, clip_value, gp_weight)
+        self.resize_conv_layers = self._check_resize_conv_layers(resize_conv_layers, generator)
 
         if generator is not None:
             checks.check_generator_input(generator, self.latent_dim)
@@ -211,19 +217,36 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
                 raise UserError(f"{name} must be >= 0 (0 turns it off), got {value}")
             setattr(self, name, value)
 
+    def _check_resize_conv_layers(self, value, generator):
+        if not value:
+            return 0
+        if generator is not None:
+            # Not silently ignored: it describes the built-in generator, which yours replaces.
+            raise UserError("resize_conv_layers shapes the built-in generator; with your own generator, "
+                            "build its upsampling yourself and leave resize_conv_layers at 0")
+        if not hasattr(self.networks, "check_resize_conv_layers"):
+            raise UserError(f"resize_conv_layers applies to the convolutional generators (dcgan, wgan, wgan_gp); "
+                            f"{type(self).__name__}'s is fully connected: leave it at 0")
+        return self.networks.check_resize_conv_layers(value, self.image_shape)
+
     # ----- configuration hooks -------------------------------------------------
+
+    def _generator_options(self):
+        # Only when set: the MLP builder and custom `networks` modules take no such argument.
+        return {"resize_conv_layers": self.resize_conv_layers} if self.resize_conv_layers else {}
 
     def build_networks(self):
         if self.num_classes is not None:
             return self._build_conditional_networks()
         return (
-            self.networks.build_generator(self.latent_dim, self.image_shape, self.width),
+            self.networks.build_generator(self.latent_dim, self.image_shape, self.width, **self._generator_options()),
             self.networks.build_discriminator(self.image_shape, self.width, **self.discriminator_options),
         )
 
     def _build_conditional_networks(self):
         latent = self.latent_dim + conditional.CLASS_EMBEDDING_DIM
-        base_g = self.networks.build_generator(latent, self.image_shape, self.width, name="base_generator")
+        base_g = self.networks.build_generator(latent, self.image_shape, self.width, name="base_generator",
+                                               **self._generator_options())
         base_d = self.networks.build_discriminator(
             self.image_shape, self.width, name="base_discriminator", **self.discriminator_options)
         return (conditional.conditional_generator(base_g, self.latent_dim, self.num_classes),
@@ -345,6 +368,8 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         }
         if self.num_classes is not None:  # only then: unconditional configs stay as they were
             config["num_classes"] = self.num_classes
+        if self.resize_conv_layers:  # likewise
+            config["resize_conv_layers"] = self.resize_conv_layers
         return config
 
     @classmethod
@@ -360,7 +385,11 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         if config.get("label_smoothing") and loss != "bce":
             # Saved before such models refused it: it never had an effect, so it loads as 0.
             config["label_smoothing"] = 0.0
-        return cls(**config)
+        # The saved generator already has this architecture; it is recorded, not rebuilt.
+        resize_conv_layers = int(config.pop("resize_conv_layers", 0) or 0)
+        model = cls(**config)
+        model.resize_conv_layers = resize_conv_layers
+        return model
 
     def call(self, z, training=False):
         # A conditional model takes [z, labels].

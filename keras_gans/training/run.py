@@ -95,6 +95,7 @@ def build_model(config, image_shape, num_classes=None):
         spectral_norm=config.spectral_norm,
         r1_gamma=config.r1_gamma,
         diffaugment=config.diffaugment,
+        resize_conv_layers=config.resize_conv_layers,
         precision=config.precision,
     )
     if config.model == "wgan":

@@ -30,7 +30,10 @@ def validate(config):
         raise UserError(f"--ema_decay must be in [0, 1) (0 turns generator averaging off), got {config.ema_decay}")
     if config.max_memory_gb is not None and config.max_memory_gb <= 0:
         raise UserError(f"--max_memory_gb must be positive, got {config.max_memory_gb}")
-    for name in ("clip_value", "gp_weight", "instance_noise", "r1_gamma", "max_minutes"):
+    if config.resize_conv_layers and config.model == "gan":
+        raise UserError("--resize_conv_layers applies to the convolutional generators (dcgan, wgan, wgan_gp); "
+                        "--model=gan's is fully connected: drop --resize_conv_layers")
+    for name in ("clip_value", "gp_weight", "instance_noise", "r1_gamma", "max_minutes", "resize_conv_layers"):
         value = getattr(config, name)
         if value is not None and value < 0:
             raise UserError(f"--{name} must be >= 0, got {value}")
