@@ -131,6 +131,12 @@ def test_every_other_flagfile_parses_validates_and_builds(name):
         assert (shape, config.width, config.batch_size, config.d_lr, config.g_lr) == ((64, 64, 3), 16, 32, 3e-4, 9e-4)
         assert model.r1_gamma == 1.0 and "r1_penalty" in model.trackers
         assert (config.max_minutes, config.epochs) == (10, 300)  # the 10 minutes, as a budget (round 8)
+        # Round 10: the output layer a resize-convolution (nearest x2, then a 3x3 conv), the rest transposed.
+        assert config.resize_conv_layers == 1
+        generator = model.generator
+        assert isinstance(generator.get_layer("to_image_resize"), keras.layers.UpSampling2D)
+        assert type(generator.get_layer("to_image")) is keras.layers.Conv2D
+        assert isinstance(generator.get_layer("up1"), keras.layers.Conv2DTranspose)
     if name == "quickstart.flags":  # the issue's ~3 minutes, as a budget (BENCHMARKS.md, "Quickstart tuning", round 7)
         assert (config.max_minutes, config.epochs, config.width, config.batch_size) == (3, 100, 32, 32)
 
