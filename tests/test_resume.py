@@ -136,6 +136,20 @@ def test_describe_resume(global_step, expected):
     assert line.startswith("resuming from x/ckpt.npz: ") and line.endswith(expected)
 
 
+@pytest.mark.parametrize(
+    "train_seconds, expected",
+    [(150.0, "(12 steps done); 7.5 of its 10 training minutes left"),
+     (600.0, "(12 steps done); its 10-minute training budget is already spent"),
+     (None, "(12 steps done); 10.0 of its 10 training minutes left")],  # a checkpoint from before budgets
+)
+def test_describe_resume_says_what_is_left_of_the_training_budget(train_seconds, expected):
+    meta = {"global_step": 12} if train_seconds is None else {"global_step": 12, "train_seconds": train_seconds}
+    line = resume_lib.describe_resume(meta, "x/ckpt.npz", epochs=3, steps_per_epoch=10, max_minutes=10)
+    assert line.endswith(expected)
+    # Without a budget the line is as it was.
+    assert resume_lib.describe_resume(meta, "x/ckpt.npz", 3, 10).endswith("(12 steps done)")
+
+
 class FakeModel:
     """Records the fit calls resumable_fit makes."""
 

@@ -104,11 +104,13 @@ def test_a_run_stops_at_max_minutes_saves_and_a_rerun_trains_only_with_more_minu
     run_lib.run(config)  # the budget is spent: nothing to train, nothing saved again
     out = capsys.readouterr().out
     assert "nothing to do" in out and "(--max_minutes=0.001)" in out and "raise --max_minutes" in out, out
+    assert "its 0.001-minute training budget is already spent" in out, out  # the resume line says so first
     assert _meta(run_dir)["global_step"] == meta["global_step"]
     assert os.stat(run_dir / "model.keras").st_mtime_ns == saved_at
 
     # A bigger budget resumes the run where it stopped and finishes its epochs.
     run_lib.run(tiny_config(run_dir, epochs=3, steps_per_epoch=20, max_minutes=60, tensorboard=False))
+    assert "of its 60 training minutes left" in capsys.readouterr().out
     final = _meta(run_dir)
     assert final["global_step"] == 60 and final["train_seconds"] > meta["train_seconds"]
     assert os.stat(run_dir / "model.keras").st_mtime_ns != saved_at

@@ -296,7 +296,7 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
     steps_per_epoch = config.steps_per_epoch or len(source) // step_images
     resume, resume_path = CheckpointManager(run_dir.checkpoints, keep=config.keep_checkpoints).restore_latest(model)
     if resume:
-        print(describe_resume(resume, resume_path, config.epochs, steps_per_epoch))
+        print(describe_resume(resume, resume_path, config.epochs, steps_per_epoch, config.max_minutes))
         if config.jit_compile is None and "jit_compile" in resume and hasattr(model, "keep_jit_compile"):
             model.keep_jit_compile(resume["jit_compile"])
     # The training clock, and --max_minutes: a resumed run has only what is left of it.
