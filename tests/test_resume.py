@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from keras_gans import data
+from keras_gans.callbacks.time_budget import TimeBudget
 from keras_gans.config import TrainConfig
 from keras_gans.errors import UserError
 from keras_gans.training import resume as resume_lib
@@ -137,17 +138,19 @@ def test_describe_resume(global_step, expected):
 
 
 @pytest.mark.parametrize(
-    "train_seconds, expected",
+    "spent_seconds, expected",
     [(150.0, "(12 steps done); 7.5 of its 10 training minutes left"),
      (600.0, "(12 steps done); its 10-minute training budget is already spent"),
-     (None, "(12 steps done); 10.0 of its 10 training minutes left")],  # a checkpoint from before budgets
+     (0.0, "(12 steps done); 10.0 of its 10 training minutes left")],  # e.g. a checkpoint from before budgets
 )
-def test_describe_resume_says_what_is_left_of_the_training_budget(train_seconds, expected):
-    meta = {"global_step": 12} if train_seconds is None else {"global_step": 12, "train_seconds": train_seconds}
-    line = resume_lib.describe_resume(meta, "x/ckpt.npz", epochs=3, steps_per_epoch=10, max_minutes=10)
+def test_describe_resume_says_what_is_left_of_the_training_budget(spent_seconds, expected):
+    meta = {"global_step": 12}
+    budget = TimeBudget(minutes=10, spent_seconds=spent_seconds)
+    line = resume_lib.describe_resume(meta, "x/ckpt.npz", epochs=3, steps_per_epoch=10, budget=budget)
     assert line.endswith(expected)
-    # Without a budget the line is as it was.
+    # Without a budget, or with one that only keeps the clock, the line is as it was.
     assert resume_lib.describe_resume(meta, "x/ckpt.npz", 3, 10).endswith("(12 steps done)")
+    assert resume_lib.describe_resume(meta, "x/ckpt.npz", 3, 10, TimeBudget()).endswith("(12 steps done)")
 
 
 class FakeModel:

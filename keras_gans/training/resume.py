@@ -99,8 +99,8 @@ def resumable_fit(model, make_dataset, epochs, steps_per_epoch, start_step=0, ca
     return calls
 
 
-def describe_resume(meta, path, epochs, steps_per_epoch, max_minutes=None):
-    """The one line a resumed run prints; with a training budget (`--max_minutes`), also what is left of it."""
+def describe_resume(meta, path, epochs, steps_per_epoch, budget=None):
+    """The one line a resumed run prints; with a `TimeBudget` that has minutes, also what is left of them."""
     epoch, step = divmod(meta["global_step"], steps_per_epoch)
     if epoch >= epochs:
         return f"resuming from {path}: all {epochs} epochs already trained ({meta['global_step']} steps)"
@@ -108,10 +108,8 @@ def describe_resume(meta, path, epochs, steps_per_epoch, max_minutes=None):
         f"resuming from {path}: epoch {epoch + 1}/{epochs}, step {step}/{steps_per_epoch} "
         f"({meta['global_step']} steps done)"
     )
-    if not max_minutes:
+    if budget is None or budget.minutes is None:
         return line
-    # Checkpoints record the training seconds spent (TimeBudget); older ones do not: then all of it is left.
-    left_minutes = max(0.0, max_minutes - float(meta.get("train_seconds", 0.0)) / 60.0)
-    if left_minutes <= 0:
-        return f"{line}; its {max_minutes:g}-minute training budget is already spent"
-    return f"{line}; {left_minutes:.1f} of its {max_minutes:g} training minutes left"
+    if budget.exhausted:
+        return f"{line}; its {budget.minutes:g}-minute training budget is already spent"
+    return f"{line}; {budget.minutes - budget.seconds_spent / 60:.1f} of its {budget.minutes:g} training minutes left"

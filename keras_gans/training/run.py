@@ -295,12 +295,12 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
     step_images = batch_size * config.resolved_n_critic()
     steps_per_epoch = config.steps_per_epoch or len(source) // step_images
     resume, resume_path = CheckpointManager(run_dir.checkpoints, keep=config.keep_checkpoints).restore_latest(model)
-    if resume:
-        print(describe_resume(resume, resume_path, config.epochs, steps_per_epoch, config.max_minutes))
-        if config.jit_compile is None and "jit_compile" in resume and hasattr(model, "keep_jit_compile"):
-            model.keep_jit_compile(resume["jit_compile"])
     # The training clock, and --max_minutes: a resumed run has only what is left of it.
     budget = TimeBudget(config.max_minutes or None, spent_seconds=(resume or {}).get("train_seconds", 0.0))
+    if resume:
+        print(describe_resume(resume, resume_path, config.epochs, steps_per_epoch, budget))
+        if config.jit_compile is None and "jit_compile" in resume and hasattr(model, "keep_jit_compile"):
+            model.keep_jit_compile(resume["jit_compile"])
     callbacks, history = make_callbacks(config, run_dir, write_dir, source, steps_per_epoch, resume,
                                         quality_extractor, stop=stop, budget=budget)
     if stop.requested is not None and not distribute.is_multi_worker(strategy):
