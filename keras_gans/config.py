@@ -56,6 +56,9 @@ class TrainConfig:
     r1_gamma: float = setting(
         0.0, "R1 penalty weight gamma: gamma/2 * E||grad D(x)||^2 on real images (Mescheder et al. 2018); "
         "e.g. 0.1-10; 0: off.")
+    r1_interval: int = setting(
+        1, "Lazy R1 (StyleGAN2): compute the R1 penalty on every N-th discriminator update only, weighted N, "
+        "so its double backward pass costs 1/N as much; 1: every update; 16 is StyleGAN2's.")
     resize_conv_layers: int = setting(
         0, "DCGAN generators (dcgan, wgan, wgan_gp): make the last N of the generator's stride-2 transposed "
         "convolutions (its output layer counts as one) a nearest-neighbour x2 upsampling + 3x3 convolution "

@@ -62,6 +62,9 @@ def build(name, strategy):
     if name.endswith("_ema"):  # with generator averaging: its update runs on every replica
         name = name[: -len("_ema")]
         kwargs["ema_decay"] = 0.5
+    if name.endswith("_lazyr1"):  # lazy R1: a tf.cond over synchronised BatchNorm, due on D updates 0 and 2
+        name = name[: -len("_lazyr1")]
+        kwargs.update(r1_gamma=1.0, r1_interval=2)
     if name.endswith("_cond"):  # class-conditional: labels must travel with their images
         name = name[: -len("_cond")]
         kwargs["num_classes"] = CLASSES
@@ -88,7 +91,7 @@ def mirrored(out_path):
     labels = np.random.default_rng(1).integers(0, CLASSES, len(images)).astype("int32")
     reordered_labels = np.concatenate([replica_order(b, N_CRITIC, REPLICAS) for b in np.split(labels, STEPS)])
     results = {}
-    for name in ("gan", "dcgan", "wgan", "wgan_gp", "dcgan_ema", "wgan_gp_cond"):
+    for name in ("gan", "dcgan", "wgan", "wgan_gp", "dcgan_ema", "wgan_gp_cond", "dcgan_lazyr1"):
         start = time.time()
         conditional = name.endswith("_cond")
         single = build(name, tf.distribute.get_strategy())

@@ -53,7 +53,7 @@ def mirrored_results(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", MODELS + ("dcgan_ema", "wgan_gp_cond"))
+@pytest.mark.parametrize("name", MODELS + ("dcgan_ema", "wgan_gp_cond", "dcgan_lazyr1"))
 def test_mirrored_training_matches_one_device(mirrored_results, name):
     """Two replicas, same global batches and noise: the same weights as one device (WGAN-GP's penalty included)."""
     result = mirrored_results[name]

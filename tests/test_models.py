@@ -293,11 +293,11 @@ def test_wgan_gp_is_configured_not_switched_off():
     assert small_model(keras_gans.WGAN).gp_weight == 0.0 and small_model(keras_gans.WGAN).clip_value == 0.01
 
 
-def fitted_variables(cls, **kwargs):
+def fitted_variables(cls, steps=2, **kwargs):
     keras.utils.set_random_seed(5)  # the same initial weights for both runs
     model = small_model(cls, **kwargs)
     compile_eager_graph(model)
-    small_fit(model)
+    small_fit(model, steps=steps)
     return model, [v.numpy() for v in model.variables]
 
 
@@ -453,3 +453,78 @@ def test_resize_conv_layers_refuse_an_mlp_or_your_own_generator():
     generator = small_model(keras_gans.DCGAN).generator
     with pytest.raises(UserError, match="with your own generator"):
         small_model(keras_gans.DCGAN, generator=generator, resize_conv_layers=1)
+
+
+# ----- lazy R1 (StyleGAN2): the penalty on every r1_interval-th D update, weighted r1_interval ------
+
+
+def linear_critic(image_shape=(16, 16, 1)):
+    images = keras.Input(image_shape)
+    return keras.Model(images, keras.layers.Dense(1, use_bias=False)(keras.layers.Flatten()(images)))
+
+
+def test_lazy_r1_gradients_of_a_linear_critic_are_hand_computed():
+    # D(x) = w . x: R1 = ||w||^2 for every example, so the lazy term interval * gamma / 2 * ||w||^2
+    # has gradient interval * gamma * w = 4 * 2 * w on a due update and nothing on the others.
+    model = small_model(keras_gans.DCGAN, discriminator=linear_critic(), r1_gamma=2.0, r1_interval=4,
+                        precision="float32")  # exact arithmetic for the hand-computed values
+    compile_eager_graph(model)
+    w = model.discriminator.trainable_variables[0]
+    w.assign(np.arange(256, dtype=np.float32).reshape(256, 1) / 256.0 - 0.5)
+    real = tf.constant(random_images(3, shape=(16, 16, 1)))
+    for iteration, factor in ((0, 8.0), (1, 0.0), (3, 0.0), (4, 8.0), (8, 8.0)):
+        model.d_optimizer.iterations.assign(iteration)
+        (grad,) = model.lazy_r1_gradients(real, None, [w])
+        np.testing.assert_allclose(grad.numpy(), factor * w.numpy(), rtol=1e-5, atol=1e-7)
+    # Not lazy: no separate gradients (the penalty is part of the D loss, as before).
+    eager = small_model(keras_gans.DCGAN, discriminator=linear_critic(), r1_gamma=2.0)
+    compile_eager_graph(eager)
+    assert eager.lazy_r1_gradients(real, None, eager.discriminator.trainable_variables) is None
+
+
+def test_lazy_r1_due_update_equals_r1_with_interval_times_gamma():
+    # Update 0 is due: gamma 0.5 every 4th update pulls as gamma 2.0 on every update does.
+    def discriminator_after_one_update(**options):
+        model, _ = fitted_variables(keras_gans.DCGAN, steps=1, **options)
+        return model, [v.numpy() for v in model.discriminator.trainable_variables]
+
+    lazy, lazy_d = discriminator_after_one_update(r1_gamma=0.5, r1_interval=4)
+    _, eager_d = discriminator_after_one_update(r1_gamma=2.0)
+    _, plain_d = discriminator_after_one_update()
+    for a, b in zip(lazy_d, eager_d):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert any(not np.allclose(a, b) for a, b in zip(lazy_d, plain_d))  # and the penalty did change it
+    assert lazy.history.history["r1_penalty"][-1] > 0
+
+
+def test_lazy_r1_skipped_updates_train_exactly_as_without_r1():
+    # Updates 1, 2, 3 with r1_interval=4: no penalty, bit for bit the run without R1.
+    def fitted(**options):
+        keras.utils.set_random_seed(5)
+        model = small_model(keras_gans.DCGAN, **options)
+        compile_eager_graph(model)
+        model.d_optimizer.iterations.assign(1)
+        model.g_optimizer.iterations.assign(1)
+        small_fit(model, steps=3)
+        return model
+
+    lazy, plain = fitted(r1_gamma=1.0, r1_interval=4), fitted()
+    for a, b in zip(lazy.generator.variables + lazy.discriminator.variables,
+                    plain.generator.variables + plain.discriminator.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert lazy.history.history["r1_penalty"] == [0.0]  # nothing computed, nothing reported
+
+
+def test_lazy_r1_is_saved_and_checked(tmp_path):
+    model = small_model(keras_gans.DCGAN, r1_gamma=1.0, r1_interval=16)
+    assert model.get_config()["r1_interval"] == 16
+    assert "r1_interval" not in small_model(keras_gans.DCGAN, r1_gamma=1.0).get_config()  # old configs unchanged
+    compile_eager_graph(model)
+    small_fit(model, steps=1)
+    model.save(str(tmp_path / "model.keras"))
+    assert keras.models.load_model(str(tmp_path / "model.keras")).r1_interval == 16
+    for bad in (0, -2, 1.5, "often"):
+        with pytest.raises(UserError, match="r1_interval must be a whole number >= 1"):
+            small_model(keras_gans.DCGAN, r1_gamma=1.0, r1_interval=bad)
+    with pytest.raises(UserError, match=r"R1 is off: set r1_gamma > 0 \(--r1_gamma\) or drop r1_interval"):
+        small_model(keras_gans.DCGAN, r1_interval=16)

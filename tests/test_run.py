@@ -31,6 +31,8 @@ from conftest import REPO_ROOT, tiny_config
         ({"label_smoothing": 1.0}, "--label_smoothing"),
         ({"quality_metric": "is"}, "--quality_metric"),
         ({"quality_every": 0}, "--quality_every"),
+        ({"r1_interval": 0}, "--r1_interval must be positive"),
+        ({"r1_interval": 16}, r"R1 is off: set r1_gamma > 0 \(--r1_gamma\)"),
     ],
 )
 def test_bad_settings_fail_before_training(tmp_path, overrides, message):

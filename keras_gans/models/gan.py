@@ -89,6 +89,11 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
             layers (Miyato et al. 2018; `networks.spectral`).
         r1_gamma: weight of the R1 penalty gamma / 2 * ||grad_x D(x)||^2 on
             real images (Mescheder et al. 2018); 0: off.
+        r1_interval: lazy R1 (Karras et al. 2020, StyleGAN2): the penalty is
+            computed on every r1_interval-th discriminator update only, with
+            its weight multiplied by r1_interval so its average pull is the
+            same; its double backward pass is then paid on 1 update in N.
+            1 (default): every update.
         diffaugment: DiffAugment policy, a comma list of color, translation,
             cutout (Zhao et al. 2020); "": off.
         clip_value: clip every critic weight to [-clip_value, clip_value]
@@ -139,6 +144,7 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         loss=None,
         spectral_norm=False,
         r1_gamma=0.0,
+        r1_interval=1,
         diffaugment="",
         clip_value=0.0,
         gp_weight=0.0,
@@ -168,6 +174,11 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         if not 0.0 <= self.ema_decay < 1.0:
             raise UserError(f"ema_decay must be in [0, 1) (0 turns averaging off), got {ema_decay}")
         self._configure_stabilisers(loss, spectral_norm, r1_gamma, diffaugment, clip_value, gp_weight)
+        self.r1_interval = _check_r1_interval(r1_interval)
+        if self.r1_interval > 1 and not self.r1_gamma:
+            # Not silently ignored: it describes a penalty that is off.
+            raise UserError(f"r1_interval={self.r1_interval} sets how often the R1 penalty is computed, but R1 is "
+                            f"off: set r1_gamma > 0 (--r1_gamma) or drop r1_interval")
         self.resize_conv_layers = self._check_resize_conv_layers(resize_conv_layers, generator)
 
         if generator is not None:
@@ -276,11 +287,47 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
             penalty = losses.gradient_penalty(critic, real, fake, alpha)
             self.trackers["gradient_penalty"].update_state(tf.reduce_mean(penalty))
             penalties.append(self.gp_weight * penalty)
-        if self.r1_gamma > 0:
-            penalty = losses.r1_penalty(critic, real)
-            self.trackers["r1_penalty"].update_state(tf.reduce_mean(penalty))
-            penalties.append(0.5 * self.r1_gamma * penalty)
+        if self.r1_gamma > 0 and self.r1_interval == 1:
+            penalties.append(self._r1_term(critic, real))
         return sum(penalties[1:], penalties[0]) if penalties else None
+
+    def _r1_term(self, critic, real):
+        """gamma / 2 * R1 per example, on every update (lazy R1 is `lazy_r1_gradients`)."""
+        penalty = losses.r1_penalty(critic, real)
+        self.trackers["r1_penalty"].update_state(tf.reduce_mean(penalty))
+        return 0.5 * self.r1_gamma * penalty
+
+    def lazy_r1_gradients(self, real, labels, variables):
+        """Lazy R1's gradients for `variables` (D's), scaled as the D loss is, or None when R1 is not lazy.
+
+        On every `r1_interval`-th discriminator update: the gradients of
+        global_mean(r1_interval * gamma / 2 * R1); zeros on the others. The
+        condition wraps the gradient computation itself, so nothing is
+        differentiated through it (XLA cannot compile the gradient of a
+        tf.cond over BatchNorm layers).
+        """
+        if not self.r1_gamma or self.r1_interval == 1:
+            return None
+        critic = self.discriminator if labels is None else _with_fixed_labels(self.discriminator, labels)
+        # The counter of the update being computed: the same on every replica, so all take the same branch.
+        due = tf.equal(self.d_optimizer.iterations % self.r1_interval, 0)
+
+        def penalty_gradients():
+            with tf.GradientTape() as tape:
+                penalty = losses.r1_penalty(critic, real)
+                loss = losses.global_mean(0.5 * self.r1_gamma * self.r1_interval * penalty)
+                scaled_loss = self.d_optimizer.scale_loss(loss)
+            grads = tape.gradient(scaled_loss, variables)
+            return [tf.reduce_mean(penalty)] + [tf.zeros_like(v) if g is None else tf.cast(g, v.dtype)
+                                               for g, v in zip(grads, variables)]
+
+        def no_gradients():
+            return [tf.zeros([], tf.float32)] + [tf.zeros_like(v) for v in variables]
+
+        mean_penalty, *grads = tf.cond(due, penalty_gradients, no_gradients)
+        # r1_penalty reports the penalty where it was computed (weight 0 elsewhere), not diluted by the skips.
+        self.trackers["r1_penalty"].update_state(mean_penalty, sample_weight=tf.cast(due, tf.float32))
+        return grads
 
     def discriminator_output(self, logits):
         """What `d_real` / `d_fake` report: D's probability for BCE, the raw score otherwise."""
@@ -370,6 +417,8 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
             config["num_classes"] = self.num_classes
         if self.resize_conv_layers:  # likewise
             config["resize_conv_layers"] = self.resize_conv_layers
+        if self.r1_interval != 1:  # likewise
+            config["r1_interval"] = self.r1_interval
         return config
 
     @classmethod
@@ -428,3 +477,15 @@ def _check_positive(**values):
     for name, value in values.items():
         if value <= 0:
             raise UserError(f"{name} must be positive, got {value}")
+
+
+def _check_r1_interval(value):
+    """`value` as a whole number >= 1, or a one-line UserError."""
+    try:
+        interval = int(value)
+    except (TypeError, ValueError):
+        interval = 0
+    if interval < 1 or interval != float(value):
+        raise UserError(f"r1_interval must be a whole number >= 1 (1: R1 on every discriminator update; "
+                        f"16: StyleGAN2's lazy R1), got {value!r}")
+    return interval

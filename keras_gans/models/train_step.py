@@ -122,6 +122,9 @@ class TrainStepMixin:
             scaled_loss = self.d_optimizer.scale_loss(loss)
         variables = self.discriminator.trainable_variables
         grads = tape.gradient(scaled_loss, variables)
+        lazy_r1 = self.lazy_r1_gradients(real, labels, variables)  # None unless r1_interval > 1
+        if lazy_r1 is not None:
+            grads = [g if g is None else g + r for g, r in zip(grads, lazy_r1)]
         self.trackers["d_grad_norm"].update_state(_global_norm(grads) / loss_scale(self.d_optimizer))
         # Constraints attached to the critic's variables (WGAN clipping) are
         # applied by the optimiser right after this update.

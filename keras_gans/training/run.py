@@ -94,6 +94,7 @@ def build_model(config, image_shape, num_classes=None):
         loss=config.loss,
         spectral_norm=config.spectral_norm,
         r1_gamma=config.r1_gamma,
+        r1_interval=config.r1_interval,
         diffaugment=config.diffaugment,
         resize_conv_layers=config.resize_conv_layers,
         precision=config.precision,

@@ -13,7 +13,8 @@ def validate(config):
     """Raises a one-line UserError naming the first bad setting and how to fix it."""
     check_choices(config)  # --model, --precision, --split, --quality_metric
     positive = ("epochs", "batch_size", "latent_dim", "width", "n_critic", "d_lr", "g_lr", "steps_per_epoch",
-                "image_size", "max_images", "grid_images", "keep_checkpoints", "d_loss_patience", "quality_every")
+                "image_size", "max_images", "grid_images", "keep_checkpoints", "d_loss_patience", "quality_every",
+                "r1_interval")
     for name in positive:
         value = getattr(config, name)
         if value is not None and value <= 0:
