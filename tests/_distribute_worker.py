@@ -112,7 +112,7 @@ def mirrored(out_path):
         json.dump(results, f)
 
 
-def worker(output_dir, weights_path, long_run=False):
+def worker(output_dir, weights_path, long_run=False, budget=False):
     from keras_gans.config import TrainConfig
     from keras_gans.training.preemption import TrainingInterrupted
     from keras_gans.training.run import run
@@ -123,6 +123,8 @@ def worker(output_dir, weights_path, long_run=False):
     )
     if long_run:  # long enough to be pre-empted in the middle, checkpointing as it goes
         settings.update(steps_per_epoch=5000, checkpoint_every=5)
+    if budget:  # 40 epochs would take minutes; the 6-second budget must end them all at one epoch end
+        settings.update(epochs=40, steps_per_epoch=10, max_minutes=0.1)
     fields = {field.name for field in dataclasses.fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in settings.items() if k in fields})
     try:
@@ -131,6 +133,9 @@ def worker(output_dir, weights_path, long_run=False):
         print("STOPPED " + json.dumps({"global_step": stopped.global_step, "checkpoint": stopped.checkpoint}), flush=True)
         sys.exit(stopped.exit_code)
     np.savez(weights_path, *result.model.get_weights())
+    with open(weights_path[:-len(".npz")] + "_history.json", "w") as f:
+        json.dump({"epochs": len(result.history["d_loss"]),
+                   "d_updates": int(result.model.d_optimizer.iterations.numpy())}, f)
     # The first training batch as this worker reads it (its own part only: run.training_dataset).
     from keras_gans.training.run import load_data, training_dataset
 
@@ -144,4 +149,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "mirrored":
         mirrored(sys.argv[2])
     else:
-        worker(sys.argv[2], sys.argv[3], long_run=sys.argv[1] == "long_worker")
+        worker(sys.argv[2], sys.argv[3], long_run=sys.argv[1] == "long_worker", budget=sys.argv[1] == "budget_worker")

@@ -163,6 +163,25 @@ def test_a_signal_to_one_worker_stops_every_worker_at_the_same_checkpointed_step
 
 
 @pytest.mark.slow
+def test_time_budget_stops_every_worker_at_the_same_epoch_end(tmp_path):
+    """--max_minutes under MultiWorkerMirroredStrategy: the workers' clocks differ, so the budget is
+    agreed at epoch ends; both stop after the same epoch, well before --epochs, with the same weights,
+    and the chief says so and still saves and exports."""
+    procs = _start_workers(tmp_path, "budget_worker")
+    outputs = _wait_for_workers(procs)
+    for index, (proc, output) in enumerate(zip(procs, outputs)):
+        assert proc.returncode == 0, f"worker {index} failed:\n{_tail(output)}"
+    done = [json.loads((tmp_path / f"weights{index}_history.json").read_text()) for index in range(2)]
+    assert done[0] == done[1], done
+    assert 1 <= done[0]["epochs"] < 40 and done[0]["d_updates"] == 10 * done[0]["epochs"], done
+    chief, worker = np.load(tmp_path / "weights0.npz"), np.load(tmp_path / "weights1.npz")
+    for key in chief.files:
+        np.testing.assert_array_equal(chief[key], worker[key])
+    assert "time budget reached" in outputs[0] and "time budget reached" not in outputs[1]
+    assert (tmp_path / "out0" / "model.keras").exists() and (tmp_path / "out0" / "export").exists()
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "flags, expected",
     [
