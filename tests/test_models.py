@@ -84,9 +84,9 @@ def test_training_steps_update_every_weight_with_finite_losses(cls):
 @pytest.mark.parametrize("cls", [keras_gans.DCGAN, keras_gans.WGANGP], ids=lambda c: c.__name__)
 def test_each_update_touches_only_its_own_network(cls):
     # A zero learning rate for one network must leave it exactly as it was:
-    # the other network's update must not leak into it. In float32: once in CI (unseeded weights,
-    # bfloat16) D's output bias came out of two updates unchanged, a gradient that rounded to 0 in
-    # bfloat16, not a leak; not reproduced in 12 seeded runs.
+    # the other network's update must not leak into it. In float32: once in a full CI run (unseeded
+    # weights, bfloat16) D's output bias came out of two updates unchanged; not reproduced alone in
+    # 72 seeded runs. float32 rules out a bfloat16 gradient that rounds to exactly 0.
     model = tiny_model(cls, precision="float32")
     compile_eager_graph(model, g_optimizer=keras.optimizers.SGD(0.0), d_optimizer=keras.optimizers.SGD(0.1))
     g_before = snapshot(model.generator.trainable_variables)
