@@ -8,11 +8,15 @@
 
   TF_CONFIG=... python tests/_distribute_worker.py worker OUTPUT_DIR WEIGHTS.npz
       One worker of a MultiWorkerMirroredStrategy run through keras_gans.training.run.run;
-      saves its final weights to WEIGHTS.npz.
+      saves its final weights to WEIGHTS.npz (and WEIGHTS_history.json).
 
   TF_CONFIG=... python tests/_distribute_worker.py long_worker OUTPUT_DIR WEIGHTS.npz
       The same with 5,000 steps and a checkpoint every 5, to be stopped by a
       signal: prints "STOPPED {json}" and exits with 128 + the signal.
+
+  TF_CONFIG=... python tests/_distribute_worker.py budget_worker OUTPUT_DIR WEIGHTS.npz
+      The same with 40 epochs and --max_minutes=0.1, which must stop them early;
+      also writes WEIGHTS_history.json (epochs done, discriminator updates).
 """
 
 import dataclasses
