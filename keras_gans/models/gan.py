@@ -173,12 +173,7 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         self.ema_decay = float(ema_decay or 0.0)
         if not 0.0 <= self.ema_decay < 1.0:
             raise UserError(f"ema_decay must be in [0, 1) (0 turns averaging off), got {ema_decay}")
-        self._configure_stabilisers(loss, spectral_norm, r1_gamma, diffaugment, clip_value, gp_weight)
-        self.r1_interval = _check_r1_interval(r1_interval)
-        if self.r1_interval > 1 and not self.r1_gamma:
-            # Not silently ignored: it describes a penalty that is off.
-            raise UserError(f"r1_interval={self.r1_interval} sets how often the R1 penalty is computed, but R1 is "
-                            f"off: set r1_gamma > 0 (--r1_gamma) or drop r1_interval")
+        self._configure_stabilisers(loss, spectral_norm, r1_gamma, r1_interval, diffaugment, clip_value, gp_weight)
         self.resize_conv_layers = self._check_resize_conv_layers(resize_conv_layers, generator)
 
         if generator is not None:
@@ -211,7 +206,7 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         self.g_optimizer = None
         self.built = True
 
-    def _configure_stabilisers(self, loss, spectral_norm, r1_gamma, diffaugment, clip_value, gp_weight):
+    def _configure_stabilisers(self, loss, spectral_norm, r1_gamma, r1_interval, diffaugment, clip_value, gp_weight):
         # `loss` when given, else the class's own; set on the instance, the class keeps its kind.
         self.loss_kind = str(loss) if loss else type(self).loss_kind
         if self.loss_kind not in losses.LOSS_KINDS:
@@ -227,6 +222,11 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
             if value < 0:
                 raise UserError(f"{name} must be >= 0 (0 turns it off), got {value}")
             setattr(self, name, value)
+        self.r1_interval = _check_r1_interval(r1_interval)
+        if self.r1_interval > 1 and not self.r1_gamma:
+            # Not silently ignored: it describes a penalty that is off.
+            raise UserError(f"r1_interval={self.r1_interval} sets how often the R1 penalty is computed, but R1 is "
+                            f"off: set r1_gamma > 0 (--r1_gamma) or drop r1_interval")
 
     def _check_resize_conv_layers(self, value, generator):
         if not value:
@@ -287,15 +287,11 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
             penalty = losses.gradient_penalty(critic, real, fake, alpha)
             self.trackers["gradient_penalty"].update_state(tf.reduce_mean(penalty))
             penalties.append(self.gp_weight * penalty)
-        if self.r1_gamma > 0 and self.r1_interval == 1:
-            penalties.append(self._r1_term(critic, real))
+        if self.r1_gamma > 0 and self.r1_interval == 1:  # lazy R1 is `lazy_r1_gradients`
+            penalty = losses.r1_penalty(critic, real)
+            self.trackers["r1_penalty"].update_state(tf.reduce_mean(penalty))
+            penalties.append(0.5 * self.r1_gamma * penalty)
         return sum(penalties[1:], penalties[0]) if penalties else None
-
-    def _r1_term(self, critic, real):
-        """gamma / 2 * R1 per example, on every update (lazy R1 is `lazy_r1_gradients`)."""
-        penalty = losses.r1_penalty(critic, real)
-        self.trackers["r1_penalty"].update_state(tf.reduce_mean(penalty))
-        return 0.5 * self.r1_gamma * penalty
 
     def lazy_r1_gradients(self, real, labels, variables):
         """Lazy R1's gradients for `variables` (D's), scaled as the D loss is, or None when R1 is not lazy.
@@ -306,7 +302,7 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         differentiated through it (XLA cannot compile the gradient of a
         tf.cond over BatchNorm layers).
         """
-        if not self.r1_gamma or self.r1_interval == 1:
+        if self.r1_interval == 1:  # (an r1_interval > 1 implies r1_gamma > 0: the constructor checks it)
             return None
         critic = self.discriminator if labels is None else _with_fixed_labels(self.discriminator, labels)
         # The counter of the update being computed: the same on every replica, so all take the same branch.
