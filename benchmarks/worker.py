@@ -159,7 +159,7 @@ class Ours:
         from keras_gans.data import to_uint8
         from keras_gans.models.gan import latent_vectors
 
-        network = self.model.generator if raw else self.model.sampling_generator
+        network = self.model.generator if raw else self.model.sampling_network()
         chunks = []
         labels = self.sample_labels(num)  # classes in turn (conditional models), else None
         for i in range(0, num, 500):

@@ -237,13 +237,17 @@ def test_generate_samples_from_the_average_when_enabled():
     model.fit(tiny_dataset(model, steps=3), epochs=1, verbose=0)
     z = keras_gans.models.gan.latent_vectors(5, model.latent_dim, 11)
     from_average = model.ema_generator(z, training=False).numpy()
+    from_average_kernel = model.ema_generator.get_weights()[0]
     from_raw = model.generator(z, training=False).numpy()
     assert np.max(np.abs(from_average - from_raw)) > 0.05 * np.max(np.abs(from_raw))  # tiny net: small outputs
-    np.testing.assert_array_equal(model.generate(5, seed=11), from_average)
+    # Through the average with standing BatchNorm statistics (tests/test_standing_statistics.py).
+    np.testing.assert_array_equal(model.generate(5, seed=11), model.sampling_network()(z, training=False).numpy())
     assert model.sampling_generator is model.ema_generator
+    assert model.sampling_network().get_weights()[0].tobytes() == from_average_kernel.tobytes()
     # Off (the default): no copy, and samples come from the trained generator.
     plain = tiny_model(keras_gans.DCGAN)
     assert plain.ema_generator is None and plain.sampling_generator is plain.generator
+    assert plain.sampling_network() is plain.generator
 
 
 def test_generator_average_survives_save_and_load(tmp_path):
@@ -446,7 +450,7 @@ def test_resize_conv_generator_trains_saves_loads_and_exports(tmp_path):
     z = latent_vectors(3, model.latent_dim, 4)
     images = next(iter(served(z=z).values())).numpy()
     assert images.shape == (3, 28, 28, 1)
-    np.testing.assert_allclose(images, model.sampling_generator(z, training=False).numpy(), atol=1e-6)
+    np.testing.assert_allclose(images, model.sampling_network()(z, training=False).numpy(), atol=1e-6)
 
 
 def test_resize_conv_layers_refuse_an_mlp_or_your_own_generator():

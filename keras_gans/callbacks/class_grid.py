@@ -11,7 +11,7 @@ import numpy as np
 from keras_gans import images as image_utils
 
 
-def grid_picture(model, num_images, seed=None, class_names=None):
+def grid_picture(model, num_images, seed=None, class_names=None, standing_statistics=True):
     """uint8 picture [H, W, C] of `num_images` samples of `seed`.
 
     Unconditional: `make_grid(model.generate(num_images, seed))`, as always.
@@ -22,7 +22,8 @@ def grid_picture(model, num_images, seed=None, class_names=None):
     """
     num_classes = getattr(model, "num_classes", None)
     if num_classes is None:
-        return image_utils.make_grid(model.generate(num_images, seed=seed))
+        # Only an unconditional average has standing statistics (GAN.sampling_network).
+        return image_utils.make_grid(model.generate(num_images, seed=seed, standing_statistics=standing_statistics))
     columns = max(1, math.ceil(num_images / num_classes))
     images = class_rows(model, columns, seed)
     picture = image_utils.make_grid(images, rows=num_classes)
@@ -40,7 +41,7 @@ def class_rows(model, columns, seed=None):
         seed = np.random.randint(0, 2**31 - 1)
     labels = np.repeat(np.arange(model.num_classes, dtype=np.int32), columns)
     z = tf.tile(latent_vectors(columns, model.latent_dim, seed), [model.num_classes, 1])
-    return np.asarray(model.sampling_generator([z, tf.constant(labels)], training=False))
+    return np.asarray(model.sampling_network()([z, tf.constant(labels)], training=False))
 
 
 def label_rows(picture, names, row_height, padding=2):

@@ -21,6 +21,8 @@ def gif_due(epoch):
 class SampleGrids(keras.callbacks.Callback):
     """Every epoch, writes a grid from a fixed latent batch and one from fresh noise;
     a GIF of the fixed-latent grids after epochs 1, 2, 4, 8, ... and at the end of training.
+    At the end of training the last epoch's grids are drawn again with the generator
+    average's standing statistics (`GAN.sampling_network`), as the export samples.
 
     Files: `{output_dir}/fixed_epoch_NNN.png`, `random_epoch_NNN.png`, `training.gif`.
 
@@ -43,16 +45,24 @@ class SampleGrids(keras.callbacks.Callback):
         self.epoch = 0
 
     def on_epoch_end(self, epoch, logs=None):
-        os.makedirs(self.output_dir, exist_ok=True)
         self.epoch = epoch + 1
-        for seed, path in ((self.seed, self.fixed_path(self.epoch)), (None, self.path(f"random_epoch_{self.epoch:03d}.png"))):
-            picture = grid_picture(self.model, self.num_images, seed, self.class_names)
-            image_utils.save_png(picture.repeat(self.scale, axis=0).repeat(self.scale, axis=1), path)
+        # During training: the generator average with the BatchNorm statistics it was trained with;
+        # measuring its standing statistics (GAN.sampling_network) every epoch would cost training time.
+        self.write_grids(standing_statistics=False)
         if gif_due(self.epoch):
             self.write_gif()
 
     def on_train_end(self, logs=None):
+        if self.epoch:
+            # The last epoch's grids again, as `generate` and the export sample: with standing statistics.
+            self.write_grids(standing_statistics=True)
         self.write_gif()
+
+    def write_grids(self, standing_statistics):
+        os.makedirs(self.output_dir, exist_ok=True)
+        for seed, path in ((self.seed, self.fixed_path(self.epoch)), (None, self.path(f"random_epoch_{self.epoch:03d}.png"))):
+            picture = grid_picture(self.model, self.num_images, seed, self.class_names, standing_statistics)
+            image_utils.save_png(picture.repeat(self.scale, axis=0).repeat(self.scale, axis=1), path)
 
     def path(self, name):
         return os.path.join(self.output_dir, name)

@@ -94,5 +94,7 @@ class QualityMetrics(keras.callbacks.Callback):
             if self.best_path:
                 os.makedirs(os.path.dirname(os.path.abspath(self.best_path)), exist_ok=True)
                 # Atomic: a kill during the save keeps the previous best, whole.
-                save_model_atomic(getattr(self.model, "sampling_generator", self.model.generator), self.best_path)
+                # The network `generate` (and so the score) used.
+                network = self.model.sampling_network() if hasattr(self.model, "sampling_network") else self.model.generator
+                save_model_atomic(network, self.best_path)
         logs[f"best_{self.name}"] = self.best

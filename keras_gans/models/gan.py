@@ -31,7 +31,8 @@ here and in the exported generator.
 Generator averaging (`ema_decay`, off by default as in the article):
 `ema_generator` follows the trained generator (`models.averaging`); when
 enabled, `generate`, the sample grids, the quality metrics and the export
-all use it (`sampling_generator`).
+all use it (`sampling_network()`: the average, with standing BatchNorm
+statistics when it has BatchNorm layers; `models.averaging`).
 """
 
 import keras
@@ -198,6 +199,7 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.ema_generator = averaging.averaged_copy(generator) if self.ema_decay else None
+        self._standing = _StandingCopy()  # not a Keras attribute: never saved, never in `model.variables`
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
         if self.clip_value:
             attach_weight_clipping(self.discriminator, self.clip_value)
@@ -444,30 +446,80 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
 
     @property
     def sampling_generator(self):
-        """The network samples come from: the averaged generator when `ema_decay` is set, else the trained one."""
+        """The generator whose weights samples come from: the average when `ema_decay` is set, else the trained one.
+
+        `generate`, the sample grids, the quality metrics and the export sample
+        through `sampling_network()`, which adds standing BatchNorm statistics.
+        """
+        # A property must keep returning one of the tracked networks: Keras' saving
+        # walks every attribute (properties too) and would save any other network it finds.
         return self.ema_generator if self.ema_generator is not None else self.generator
 
-    def generate(self, num, seed=None, labels=None):
+    def sampling_network(self):
+        """The network samples come from: `sampling_generator`, or a copy of it with standing statistics.
+
+        An unconditional average with BatchNorm layers is served through a copy
+        with standing statistics (`models.averaging`), measured again whenever
+        the average has changed since the last call. A conditional one keeps its
+        averaged statistics: the class mix they should be measured on is the
+        training data's, which the model does not record. Without `ema_decay`
+        this is the trained generator, whose statistics are its own.
+        """
+        if self.ema_generator is None or self.num_classes is not None:
+            return self.sampling_generator
+        if not averaging.batch_norm_layers(self.ema_generator):
+            return self.ema_generator
+        return self._standing.of(self.ema_generator, self.g_optimizer, self.latent_dim)
+
+    def generate(self, num, seed=None, labels=None, standing_statistics=True):
         """`num` images as a float32 numpy array [num, H, W, C] in [-1, 1] (inference mode).
 
         A given integer `seed` always gives the same latents (stateless RNG),
         the same ones the exported generator's `generate` signature uses.
         A conditional model takes `labels`, one class id per image (or one
         for all); None draws classes at random, the same ones for the same seed.
+        Samples come from `sampling_network()`; `standing_statistics=False`
+        takes `sampling_generator` as it is instead (the average with the
+        BatchNorm statistics it was trained with), as the sample grids do
+        during training, where measuring them every epoch would cost time.
         """
         if int(num) <= 0:
             raise ValueError(f"num must be a positive number of images, got {num}")
         if seed is None:
             seed = np.random.randint(0, 2**31 - 1)
         z = latent_vectors(int(num), self.latent_dim, seed)
+        network = self.sampling_network() if standing_statistics else self.sampling_generator
         if self.num_classes is None:
             if labels is not None:
                 raise UserError(f"labels need a conditional model (num_classes=...); this {type(self).__name__} is unconditional")
-            return keras.ops.convert_to_numpy(self.sampling_generator(z, training=False))
+            return keras.ops.convert_to_numpy(network(z, training=False))
         if labels is None:
             labels = class_labels(int(num), self.num_classes, seed)
         labels = conditional.check_labels(labels, int(num), self.num_classes)
-        return keras.ops.convert_to_numpy(self.sampling_generator([z, tf.constant(labels)], training=False))
+        return keras.ops.convert_to_numpy(network([z, tf.constant(labels)], training=False))
+
+
+class _StandingCopy:
+    """The averaged generator with standing BatchNorm statistics, measured again only when the average changed."""
+
+    def __init__(self):
+        self.network = None
+        self.key = None
+
+    def of(self, average_network, g_optimizer, latent_dim):
+        # The average changes with every generator update and with every load of
+        # saved weights; its BatchNorm means (a few hundred numbers) change with both.
+        steps = None if g_optimizer is None else int(keras.ops.convert_to_numpy(g_optimizer.iterations))
+        key = (steps, b"".join(np.asarray(keras.ops.convert_to_numpy(layer.moving_mean)).tobytes()
+                               for layer in averaging.batch_norm_layers(average_network)))
+        if self.network is None or key != self.key:
+            if self.network is None:
+                self.network = averaging.averaged_copy(average_network)
+            latents = latent_vectors(averaging.CALIBRATION_SAMPLES, latent_dim, averaging.CALIBRATION_SEED)
+            averaging.standing_statistics(self.network, average_network, latents)
+            self.key = key
+        return self.network
+
 
 def _check_positive(**values):
     for name, value in values.items():

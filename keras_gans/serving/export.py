@@ -145,8 +145,9 @@ def _check_version(version):
 
 def _check_exportable(model, allow_untrained):
     """(generator, latent_dim, image_shape) of a model ready to export, or a UserError."""
-    # The averaged generator when the model keeps one (GAN(ema_decay=...)): the network samples come from.
-    generator = getattr(model, "sampling_generator", None) or getattr(model, "generator", None)
+    # The network samples come from: the average when the model keeps one (GAN(ema_decay=...)), with
+    # standing BatchNorm statistics (GAN.sampling_network).
+    generator = model.sampling_network() if hasattr(model, "sampling_network") else getattr(model, "generator", None)
     latent_dim = getattr(model, "latent_dim", None)
     if generator is None or latent_dim is None:
         raise UserError(

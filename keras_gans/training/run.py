@@ -322,7 +322,9 @@ def _train_and_save(config, strategy, run_dir, stop, extra_callbacks):
     except TrainingInterrupted:
         # fit skips on_train_end when a callback raises: close what it would have.
         for callback in callbacks:
-            if isinstance(callback, (SampleGrids, monitoring.TensorBoardMonitor)):
+            if isinstance(callback, SampleGrids):
+                callback.write_gif()  # not the final redraw with standing statistics: an interrupted run leaves fast
+            elif isinstance(callback, monitoring.TensorBoardMonitor):
                 callback.on_train_end()
         raise
 
