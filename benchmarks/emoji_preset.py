@@ -62,6 +62,23 @@ def sample_like(generator, reference_labels, seed):
     return generator.sample(len(reference_labels), seed=seed, labels=labels)
 
 
+def raw_generator(path):
+    """A `Generator` of model.keras's trained (not averaged) generator."""
+    import keras
+
+    import keras_gans.models  # noqa: F401  (registers the classes load_model needs)
+    from keras_gans.evaluation.evaluate import Generator
+
+    model = keras.saving.load_model(path, compile=False)
+    network = model.generator
+    conditional = model.num_classes is not None
+
+    def fn(z, labels=None):
+        return keras.ops.convert_to_numpy(network([z, labels] if conditional else z, training=False))
+
+    return Generator(fn, model.latent_dim, {"model": path, "raw": True}, model.num_classes)
+
+
 def get_classifier(source, path):
     from keras_gans.evaluation import classifier, features
 
@@ -117,7 +134,7 @@ def calibrate(args):
 
 
 def score(args):
-    from keras_gans.evaluation.evaluate import load_export, load_keras_model
+    from keras_gans.evaluation.evaluate import load_export
 
     source, half_a, _ = load_real(args.folder, args.cache_dir, args.seed)
     half_a_labels = source.labels[halves(len(source), args.seed)[0]]
@@ -131,7 +148,7 @@ def score(args):
         with open(os.path.join(run, "history.json")) as f:
             history = json.load(f)
         if args.raw:  # model.keras's `generator` is the trained one; the export is the average when ema_decay is set
-            raw = sample_like(load_keras_model(os.path.join(run, "model.keras")), half_a_labels, args.seed)
+            raw = sample_like(raw_generator(os.path.join(run, "model.keras")), half_a_labels, args.seed)
             result["raw_generator"] = scores(net, half_a, raw, ref_features)
         result["run"] = run
         result["epochs_done"] = len(history.get("g_loss", [])) if isinstance(history, dict) else None

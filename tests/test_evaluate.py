@@ -70,6 +70,27 @@ def test_evaluate_a_keras_model_file(tiny_model, tmp_path, capsys):
     assert report["extractor"]["path"].endswith("fashion_mnist_classifier.keras")
 
 
+def test_a_keras_model_file_is_sampled_as_generate_samples_it(tmp_path):
+    """With ema_decay, --model scores the average with standing statistics (what generate and the export give),
+    not the raw generator that model.keras also holds."""
+    import tensorflow as tf
+
+    from keras_gans import DCGAN
+    from keras_gans.latents import latent_vectors
+
+    model = DCGAN(image_shape=(28, 28, 1), latent_dim=8, width=4, seed=0, ema_decay=0.5)
+    model.compile(jit_compile=False)
+    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)), tf.float32)
+    for _ in range(3):
+        model.train_step(real)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    sampled = evaluate.load_keras_model(path).sample(4, seed=3)
+    np.testing.assert_allclose(sampled, model.generate(4, seed=3), atol=1e-5)
+    raw = model.generator(latent_vectors(4, 8, 3), training=False).numpy()
+    assert np.abs(sampled - raw).max() > 1e-3
+
+
 def test_broken_newest_version_is_skipped_with_a_warning(export_base, tmp_path, capsys):
     """Given the base, the newest COMPLETE version is scored; a version folder without variables/ is one line."""
     base = tmp_path / "export"

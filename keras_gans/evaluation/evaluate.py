@@ -116,14 +116,19 @@ def load_export(export_dir):
 
 
 def load_keras_model(path):
-    """A `Generator` from a `.keras` file: a keras_gans model (its generator is used) or a bare generator."""
+    """A `Generator` from a `.keras` file: a keras_gans model or a bare generator network.
+
+    A keras_gans model is sampled as `model.generate` samples it: through
+    `sampling_network()` (with `ema_decay`, the generator average with standing
+    BatchNorm statistics, as the export serves it), not its raw generator.
+    """
     import keras
 
     import keras_gans.models  # noqa: F401  (registers the classes load_model needs)
 
     check_keras_file(path, "--model")
     model = keras.saving.load_model(path, compile=False)
-    network = getattr(model, "generator", model)
+    network = model.sampling_network() if hasattr(model, "sampling_network") else getattr(model, "generator", model)
     num_classes = getattr(model, "num_classes", None)
     latent_dim = network.input_shape[-1] if num_classes is None else network.input_shape[0][-1]
 
