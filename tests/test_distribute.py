@@ -265,3 +265,37 @@ def test_a_lost_worker_is_reported_in_one_line(monkeypatch):
     assert distribute.describe_worker_failure(ValueError("unrelated")) is None
     monkeypatch.delenv("TF_CONFIG")
     assert distribute.describe_worker_failure(error) is None  # not a cluster: keep the real traceback
+
+
+DEFAULT_OPTIMIZERS_UNDER_MIRRORED = """
+import sys
+import numpy as np
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from keras_gans.models import MODELS
+from keras_gans.serving.export import export_generator
+from keras_gans.latents import latent_vectors
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+images = np.random.default_rng(0).uniform(-1, 1, (64, 16, 16, 1)).astype("float32")
+for name in ("dcgan", "wgan"):  # Adam and RMSprop: optimisers with slots
+    with strategy.scope():
+        model = MODELS[name](image_shape=(16, 16, 1), latent_dim=4, width=4, seed=0, n_critic=1, ema_decay=0.5,
+                             precision="float32")
+        model.compile(jit_compile=False)  # the model's own optimisers, built lazily by Keras
+    before = [w.copy() for w in model.discriminator.get_weights()]
+    model.fit(tf.data.Dataset.from_tensor_slices(images).batch(16, drop_remainder=True), epochs=1, verbose=0)
+    assert any(np.abs(a - b).max() > 0 for a, b in zip(before, model.discriminator.get_weights())), name
+    path = export_generator(model, sys.argv[1] + "/" + name)
+    served = tf.saved_model.load(path).signatures["serving_default"](z=latent_vectors(3, 4, 1))
+    assert np.abs(next(iter(served.values())).numpy() - model.generate(3, seed=1)).max() < 1e-5, name
+print("ok")
+"""
+
+
+def test_fit_with_the_models_own_optimisers_under_mirrored_strategy(tmp_path):
+    """Adam and RMSprop create slot variables at their first step; inside a replicated step that failed with a
+    raw "You must feed a value for placeholder tensor" error. fit builds them first, in the strategy's scope."""
+    proc = subprocess.run([sys.executable, "-c", DEFAULT_OPTIMIZERS_UNDER_MIRRORED, str(tmp_path)], env=_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), _tail(proc.stderr)

@@ -80,6 +80,13 @@ class TrainStepMixin:
         if conditional_model:
             x = conditional.checked_training_input(x, args[0] if args else kwargs.get("y"), self.num_classes)
         x, kwargs = epoch_input.repeat_for_epochs(x, args, kwargs, self.distribute_strategy)
+        # Keras builds an optimiser's slots at its first step; under a tf.distribute strategy that is
+        # inside the replicated step, where creating them fails (Adam, RMSprop: "You must feed a value
+        # for placeholder tensor ... cond/Placeholder"). Build them now, in the strategy's scope.
+        with self.distribute_strategy.scope():
+            for optimizer, network in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
+                if optimizer is not None and not optimizer.built:
+                    optimizer.build(network.trainable_variables)
         if not conditional_model:
             return super().fit(x, *args, **kwargs)
         try:
