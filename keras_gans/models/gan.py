@@ -387,8 +387,7 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         config = {k: v for k, v in config.items() if k in ("d_optimizer", "g_optimizer", "jit_compile", "steps_per_execution")}
         self.compile(**config)
         # Build both optimisers now, or Keras skips restoring their saved state.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.build_optimizer_slots()
 
     def get_config(self):
         config = {

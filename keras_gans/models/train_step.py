@@ -72,6 +72,13 @@ class TrainStepMixin:
                 real = tf.identity(real)
         return tf.split(real, self.n_critic, axis=0)
 
+    def build_optimizer_slots(self):
+        """Creates both optimisers' slots now, in the model's strategy scope (a no-op when built)."""
+        with self.distribute_strategy.scope():
+            for optimizer, network in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
+                if not optimizer.built:
+                    optimizer.build(network.trainable_variables)
+
     def fit(self, x=None, *args, **kwargs):
         # Keras' signature is fit(x, y, batch_size, ...): batch_size may come positionally.
         batch_size = args[1] if len(args) > 1 else kwargs.get("batch_size")
@@ -82,11 +89,9 @@ class TrainStepMixin:
         x, kwargs = epoch_input.repeat_for_epochs(x, args, kwargs, self.distribute_strategy)
         # Keras builds an optimiser's slots at its first step; under a tf.distribute strategy that is
         # inside the replicated step, where creating them fails (Adam, RMSprop: "You must feed a value
-        # for placeholder tensor ... cond/Placeholder"). Build them now, in the strategy's scope.
-        with self.distribute_strategy.scope():
-            for optimizer, network in ((self.d_optimizer, self.discriminator), (self.g_optimizer, self.generator)):
-                if optimizer is not None and not optimizer.built:
-                    optimizer.build(network.trainable_variables)
+        # for placeholder tensor ... cond/Placeholder").
+        if self.d_optimizer is not None:  # (uncompiled: Keras' own fit says so)
+            self.build_optimizer_slots()
         if not conditional_model:
             return super().fit(x, *args, **kwargs)
         try:

@@ -151,10 +151,7 @@ def measure(model, batch):
 
     XLA failing to compile the step (an op it lacks) counts as infinitely slow.
     """
-    with model.distribute_strategy.scope():
-        for optimizer, network in ((model.d_optimizer, model.discriminator), (model.g_optimizer, model.generator)):
-            if not optimizer.built:  # built now, or its slots would be born inside the timing steps
-                optimizer.build(network.trainable_variables)
+    model.build_optimizer_slots()  # now, or the slots would be born inside the timing steps
     state = _all_variables(model)
     saved = [v.numpy() for v in state]
     dataset = tf.data.Dataset.from_tensors(batch).repeat()

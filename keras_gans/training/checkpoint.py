@@ -61,12 +61,7 @@ def build_optimizer_slots(model):
     be saved or restored once it exists, and Keras builds them lazily at the first step."""
     if model.d_optimizer is None:
         raise RuntimeError("Call model.compile() before saving or restoring a checkpoint.")
-    # Under tf.distribute the slots must be created in the model's strategy scope.
-    with model.distribute_strategy.scope():
-        if not model.d_optimizer.built:
-            model.d_optimizer.build(model.discriminator.trainable_variables)
-        if not model.g_optimizer.built:
-            model.g_optimizer.build(model.generator.trainable_variables)
+    model.build_optimizer_slots()  # in the model's strategy scope, as tf.distribute needs
 
 
 def to_numpy(variable):
