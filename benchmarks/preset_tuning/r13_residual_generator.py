@@ -22,6 +22,10 @@ import keras  # noqa: E402
 
 from keras_gans.networks import dcgan as networks  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The stem and the output layer are round 5's prototype's (the preset's, as --resize_conv_layers=1 builds them).
+from r5_resize_conv_generator import project_latent, to_image  # noqa: E402
+
 
 def _conv(filters, size, name):
     return keras.layers.Conv2D(filters, size, padding="same", use_bias=False,
@@ -30,15 +34,10 @@ def _conv(filters, size, name):
 
 def build_residual_generator(latent_dim=100, image_shape=(28, 28, 1), width=64, name="generator",
                              resize_conv_layers=0):
-    height, width_px, channels = networks._check_image_shape(image_shape)
-    canvas = networks.canvas_size(image_shape)
-    levels = int(math.log2(canvas // 4))
+    levels = int(math.log2(networks.canvas_size(image_shape) // 4))  # canvas_size checks the shape
     z = keras.Input(shape=(latent_dim,), name="z")
     filters = width * 2 ** (levels - 1)
-    x = keras.layers.Dense(4 * 4 * filters, use_bias=False, kernel_initializer=networks.conv_init(), name="project")(z)
-    x = keras.layers.Reshape((4, 4, filters))(x)
-    x = networks._batch_norm("project_bn")(x)
-    x = keras.layers.ReLU()(x)
+    x = project_latent(z, filters)
     for level in range(1, levels):
         filters //= 2
         up = keras.layers.UpSampling2D(2, name=f"up{level}_x2")(x)
@@ -49,13 +48,7 @@ def build_residual_generator(latent_dim=100, image_shape=(28, 28, 1), width=64, 
         h = networks._batch_norm(f"up{level}_bn_b")(h)
         shortcut = _conv(filters, 1, f"up{level}_shortcut")(up)
         x = keras.layers.ReLU()(keras.layers.Add()([h, shortcut]))
-    x = keras.layers.UpSampling2D(2)(x)
-    x = keras.layers.Conv2D(channels, 3, padding="same", kernel_initializer=networks.conv_init(), name="to_image")(x)
-    x = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    if canvas != height:
-        x = keras.layers.Cropping2D((networks._split(canvas - height), networks._split(canvas - width_px)),
-                                    dtype="float32", name="crop")(x)
-    return keras.Model(z, x, name=name)
+    return keras.Model(z, to_image(x, image_shape), name=name)
 
 
 if __name__ == "__main__":

@@ -27,18 +27,34 @@ import keras  # noqa: E402
 from keras_gans.networks import dcgan as networks  # noqa: E402
 
 
-def build_resize_conv_generator(latent_dim=100, image_shape=(28, 28, 1), width=64, name="generator"):
-    width = int(os.environ.get("KG_G_WIDTH", width))
-    interpolation = os.environ.get("KG_UPSAMPLE", "nearest")
-    height, width_px, channels = networks._check_image_shape(image_shape)
-    canvas = networks.canvas_size(image_shape)
-    levels = int(math.log2(canvas // 4))
-    z = keras.Input(shape=(latent_dim,), name="z")
-    filters = width * 2 ** (levels - 1)
+def project_latent(z, filters):
+    """The DCGAN generator's stem: a Dense projection of the latent to 4x4xfilters, BatchNorm, ReLU."""
     x = keras.layers.Dense(4 * 4 * filters, use_bias=False, kernel_initializer=networks.conv_init(), name="project")(z)
     x = keras.layers.Reshape((4, 4, filters))(x)
     x = networks._batch_norm("project_bn")(x)
-    x = keras.layers.ReLU()(x)
+    return keras.layers.ReLU()(x)
+
+
+def to_image(x, image_shape, interpolation="nearest"):
+    """The resize-convolution output layer (x2, 3x3 conv to the image's channels, tanh), cropped to the image."""
+    height, width_px, channels = networks._check_image_shape(image_shape)
+    canvas = networks.canvas_size(image_shape)
+    x = keras.layers.UpSampling2D(2, interpolation=interpolation)(x)
+    x = keras.layers.Conv2D(channels, 3, padding="same", kernel_initializer=networks.conv_init(), name="to_image")(x)
+    x = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    if canvas != height:
+        x = keras.layers.Cropping2D((networks._split(canvas - height), networks._split(canvas - width_px)),
+                                    dtype="float32", name="crop")(x)
+    return x
+
+
+def build_resize_conv_generator(latent_dim=100, image_shape=(28, 28, 1), width=64, name="generator"):
+    width = int(os.environ.get("KG_G_WIDTH", width))
+    interpolation = os.environ.get("KG_UPSAMPLE", "nearest")
+    levels = int(math.log2(networks.canvas_size(image_shape) // 4))  # canvas_size checks the shape
+    z = keras.Input(shape=(latent_dim,), name="z")
+    filters = width * 2 ** (levels - 1)
+    x = project_latent(z, filters)
     resize_last = int(os.environ.get("KG_RESIZE_LAST", levels))
     for level in range(1, levels):
         filters //= 2
@@ -51,13 +67,7 @@ def build_resize_conv_generator(latent_dim=100, image_shape=(28, 28, 1), width=6
                                              kernel_initializer=networks.conv_init(), name=f"up{level}")(x)
         x = networks._batch_norm(f"up{level}_bn")(x)
         x = keras.layers.ReLU()(x)
-    x = keras.layers.UpSampling2D(2, interpolation=interpolation)(x)
-    x = keras.layers.Conv2D(channels, 3, padding="same", kernel_initializer=networks.conv_init(), name="to_image")(x)
-    x = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    if canvas != height:
-        x = keras.layers.Cropping2D((networks._split(canvas - height), networks._split(canvas - width_px)),
-                                    dtype="float32", name="crop")(x)
-    return keras.Model(z, x, name=name)
+    return keras.Model(z, to_image(x, image_shape, interpolation), name=name)
 
 
 if __name__ == "__main__":
