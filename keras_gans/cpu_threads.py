@@ -7,7 +7,7 @@ independent ops (the discriminator on real and fake images, the generator's
 update beside the discriminator's gradients), and splitting each small
 convolution over both cores costs more in synchronisation than it saves.
 Measured with `benchmarks/cpu_threads.sh` (BENCHMARKS.md "CPU thread pools"):
-5-20% less time a step for the gan, dcgan, wgan_gp and folder64 presets.
+4-22% less time a step for the gan, dcgan, wgan_gp and folder64 presets.
 
 Other core counts keep TensorFlow's defaults (not measured here), and so
 does any process whose user chose for themselves through TensorFlow's own
