@@ -13,13 +13,9 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 run() {  # run NAME SETTING FLAGS...
     local name=$1 setting=$2; shift 2
-    if [ "$setting" = tensorflow ]; then
-        env TF_NUM_INTRAOP_THREADS=2 TF_NUM_INTEROP_THREADS=2 python train.py "$@" --verbose=2 --max_minutes=0 \
-            --output_dir="$OUT/run" > "$OUT/log" 2>&1
-    else
-        env -u TF_NUM_INTRAOP_THREADS -u TF_NUM_INTEROP_THREADS python train.py "$@" --verbose=2 --max_minutes=0 \
-            --output_dir="$OUT/run" > "$OUT/log" 2>&1
-    fi
+    local variables=(-u TF_NUM_INTRAOP_THREADS -u TF_NUM_INTEROP_THREADS)  # keras_gans chooses
+    [ "$setting" = tensorflow ] && variables=(TF_NUM_INTRAOP_THREADS=2 TF_NUM_INTEROP_THREADS=2)
+    env "${variables[@]}" python train.py "$@" --verbose=2 --max_minutes=0 --output_dir="$OUT/run" > "$OUT/log" 2>&1
     echo "$name $setting: $(grep ms/step "$OUT/log" | sed -n '2,$p' | awk '{print $5}' | tr '\n' ' ')"
     rm -rf "$OUT/run"
 }

@@ -52,10 +52,9 @@ def main(argv=None):
     parser.add_argument("--recalibrate", action="store_true")
     args = parser.parse_args(argv)
 
-    from PIL import Image
-
     from keras_gans.evaluation import metrics
     from keras_gans.evaluation.evaluate import Generator, load_export
+    from keras_gans.images import save_grid, to_uint8
     from keras_gans.latents import latent_vectors
 
     source, half_a, half_b = emoji_preset.load_real(args.folder, args.cache_dir, 0)
@@ -89,14 +88,12 @@ def main(argv=None):
             generator = Generator(lambda latents: copy(latents, training=False).numpy(),
                                                generator.latent_dim, {})
         images = np.concatenate([generator(zt[i:i + 500]) for i in range(0, len(zt), 500)])
-        images = np.clip(np.round((images + 1) * 127.5), 0, 255).astype(np.uint8)
+        images = to_uint8(images)
         row = emoji_preset.scores(net, half_a, images, reference)
         row.update(confidence_and_coverage(images))
         rows[f"t={t}"] = row
         print(f"t={t}", {k: row[k] for k in ("swd", "fd", "confident_0.9", "precision", "recall")}, flush=True)
-        grid = images[:25].reshape(5, 5, *images.shape[1:]).transpose(0, 2, 1, 3, 4)
-        grid = grid.reshape(5 * images.shape[1], 5 * images.shape[2], images.shape[3])
-        Image.fromarray(grid).save(f"{os.path.splitext(args.output)[0]}_t{t}.png")
+        save_grid(images[:25], f"{os.path.splitext(args.output)[0]}_t{t}.png")
     with open(args.output, "w") as f:
         json.dump({"run": args.run, "rows": rows, "command": "python " + " ".join(sys.argv)}, f, indent=1)
 
