@@ -39,7 +39,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gans import augment, losses
+from keras_gans import augment, cpu_threads, losses
 from keras_gans import precision as precision_lib
 from keras_gans.errors import UserError
 from keras_gans.latents import class_labels, latent_vectors  # noqa: F401  (latent_vectors: importable from here for one release)
@@ -154,6 +154,8 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
         precision="auto",
         **kwargs,
     ):
+        # First, before anything here runs a TensorFlow op (the pools are fixed from then on).
+        self.configure_cpu_threads(width)
         self.precision = precision_lib.resolve(precision)
         # The model's own policy too: compile() reads it (mixed_float16's loss scaling).
         kwargs.setdefault("dtype", self.precision)
@@ -264,6 +266,19 @@ class GAN(TrainStepMixin, XlaChoiceMixin, MultiWorkerBuildMixin, keras.Model):
             self.image_shape, self.width, name="base_discriminator", **self.discriminator_options)
         return (conditional.conditional_generator(base_g, self.latent_dim, self.num_classes),
                 conditional.projection_discriminator(base_d, self.num_classes))
+
+    @classmethod
+    def configure_cpu_threads(cls, width=None):
+        """Sets TensorFlow's CPU thread pools for this model's networks (`keras_gans.cpu_threads`).
+
+        Done by the constructor; train.py calls it before loading data, which
+        would fix the pools first. A no-op once TensorFlow has run an op.
+        """
+        try:
+            width = int(width if width is not None else cls.default_width)
+        except (TypeError, ValueError):
+            return False  # the constructor reports the bad width
+        return cpu_threads.configure(convolutional=cls.networks is not mlp, width=width)
 
     def default_optimizers(self):
         name, settings = self.optimizer_settings

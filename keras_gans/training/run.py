@@ -248,6 +248,8 @@ def run(config, flags_text=None, extra_callbacks=()):
         keras_gans.training.preemption.TrainingInterrupted: stopped by SIGTERM/SIGINT, checkpoint written.
     """
     validate(config)
+    # The CPU thread pools this model wants, before the first TensorFlow op fixes them (loading the data would).
+    MODELS[config.model].configure_cpu_threads(config.width)
     # Before any other TensorFlow work (multi-worker collectives are configured
     # at start-up) and before the folder is touched (a bad --strategy or a
     # missing TF_CONFIG fails without creating it).
