@@ -55,21 +55,34 @@ def chosen_settings(cores, environ, convolutional=False, width=None):
     return dict(SETTINGS)
 
 
+# What configure() last set, so that a later call can tell its own setting from the user's.
+_last_set = None
+
+
 def configure(convolutional=False, width=None):
     """Sets the thread pools `chosen_settings` picks; True if it set them.
 
     A no-op once TensorFlow has run an op (its pools exist by then and cannot
     change): a program that used TensorFlow before importing keras_gans keeps
-    what it had.
+    what it had. Also a no-op when the pools hold neither TensorFlow's default
+    nor what this function set last: the user set them
+    (`tf.config.threading`) and keeps them.
     """
+    global _last_set
     settings = chosen_settings(available_cores(), os.environ, convolutional, width)
     if settings is None:
         return False
     import tensorflow as tf
 
+    threading = tf.config.threading
+    current = {"intra_op": threading.get_intra_op_parallelism_threads(),
+               "inter_op": threading.get_inter_op_parallelism_threads()}
+    if current != TENSORFLOWS_CHOICE and current != _last_set:
+        return False
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(settings["intra_op"])
-        tf.config.threading.set_inter_op_parallelism_threads(settings["inter_op"])
+        threading.set_intra_op_parallelism_threads(settings["intra_op"])
+        threading.set_inter_op_parallelism_threads(settings["inter_op"])
     except RuntimeError:  # TensorFlow already initialised its runtime
         return False
+    _last_set = settings
     return True

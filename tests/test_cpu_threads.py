@@ -70,6 +70,10 @@ def test_the_first_model_sets_the_pools_its_networks_want():
     assert _pools_in_fresh_process(two, setup="keras_gans.DCGAN(image_shape=(28, 28, 1))") == (0, 0)  # width 64
     assert _pools_in_fresh_process(two, setup="keras_gans.WGANGP(image_shape=(28, 28, 1), width=32)") == (1, 2)
     assert _pools_in_fresh_process(two, setup="keras_gans.GAN(image_shape=(28, 28, 1))") == (1, 2)
+    # Pools the user set through tf.config.threading stay theirs.
+    assert _pools_in_fresh_process(two, setup="tf.config.threading.set_intra_op_parallelism_threads(2); "
+                                               "tf.config.threading.set_inter_op_parallelism_threads(1); "
+                                               "keras_gans.DCGAN(image_shape=(28, 28, 1), width=32)") == (2, 1)
     # The first model fixes them: a second, wider one cannot change them (and does not fail).
     assert _pools_in_fresh_process(two, setup="keras_gans.DCGAN(image_shape=(28, 28, 1), width=32); "
                                                "keras_gans.DCGAN(image_shape=(28, 28, 1))") == (1, 2)
