@@ -92,3 +92,35 @@ def test_sample_grids_write_each_epoch_and_the_gif(tmp_path):
         "training.gif",
     ]
     assert np.isfinite(model.generate(2, seed=1)).all()
+
+
+def test_a_gif_that_cannot_be_written_does_not_stop_training(tmp_path, monkeypatch, capsys):
+    from keras_gans.callbacks import samples as samples_module
+
+    def fail(frames, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(samples_module.image_utils, "save_gif", fail)
+    model = tiny_model()
+    source = data.ImageSource("t", data.to_uint8(random_images(32)))
+    grids = SampleGrids(str(tmp_path / "samples"), num_images=4, seed=1)
+    history = model.fit(data.make_dataset(source, 8, seed=0, repeat=True), epochs=2, steps_per_epoch=1, verbose=0,
+                        callbacks=[grids])
+    assert len(history.history["d_loss"]) == 2
+    assert os.path.exists(tmp_path / "samples" / "fixed_epoch_002.png")
+    assert capsys.readouterr().out.count("no training.gif for this run: it could not be written (OSError: disk full)") == 1
+
+
+def test_no_gif_of_huge_grids(tmp_path, monkeypatch, capsys):
+    # Large images make grids Pillow refuses to read back into a GIF (its decompression-bomb limit).
+    from keras_gans.callbacks import samples as samples_module
+
+    monkeypatch.setattr(samples_module, "MAX_GIF_SIDE", 8)  # the tiny model's grids are wider than this
+    model = tiny_model()
+    source = data.ImageSource("t", data.to_uint8(random_images(32)))
+    grids = SampleGrids(str(tmp_path / "samples"), num_images=4, seed=1)
+    model.fit(data.make_dataset(source, 8, seed=0, repeat=True), epochs=2, steps_per_epoch=1, verbose=0,
+              callbacks=[grids])
+    assert not os.path.exists(tmp_path / "samples" / "training.gif")
+    assert os.path.exists(tmp_path / "samples" / "fixed_epoch_002.png")
+    assert "over 8" in capsys.readouterr().out

@@ -275,3 +275,57 @@ def test_worker_shards_read_only_their_part_and_make_up_the_global_batch(tmp_pat
         np.testing.assert_array_equal(np.concatenate([parts[w][step] for w in range(3)]), whole[step])
     with pytest.raises(UserError, match="multiple of 4"):
         data.make_dataset(source, 6, seed=2, repeat=True, shard=(0, 4))
+
+
+def test_jpeg_with_an_exif_orientation_is_decoded_upright(tmp_path):
+    # A phone photo stored 60 wide x 20 high, tagged "turn 90 degrees clockwise to show" (orientation 6):
+    # shown, it is 20 wide x 60 high, and the stored picture's left third (red) is at the top.
+    stored = np.zeros((20, 60, 3), np.uint8)
+    stored[:, :20] = (255, 0, 0)
+    stored[:, 20:] = (0, 0, 255)
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[decode.EXIF_ORIENTATION] = 6
+    path = save(tmp_path / "phone.jpg", image, exif=exif, quality=95)
+    assert decode.size_of(str(path)) == (60, 20)
+    upright = decode.decode_file(str(path), (60, 20), 3)
+    assert upright[2, 10, 0] > 200 and upright[2, 10, 2] < 50  # red at the top
+    assert upright[-3, 10, 2] > 200 and upright[-3, 10, 0] < 50  # blue at the bottom
+    plain = save(tmp_path / "plain.jpg", image, quality=95)  # no tag: as stored
+    assert decode.size_of(str(plain)) == (20, 60)
+
+
+def test_a_file_given_as_the_folder_says_so(tmp_path):
+    path = save(tmp_path / "one.png", Image.new("L", (4, 4)))
+    with pytest.raises(UserError, match="is a file, not a folder"):
+        folder.read_folder(str(path), image_shape=(4, 4, 1))
+
+
+def test_unreachable_links_are_named_in_a_warning(tmp_path, capsys):
+    root = tmp_path / "d"
+    save(root / "a.png", Image.new("L", (4, 4)))
+    os.symlink("loop_b.png", root / "loop_a.png")
+    os.symlink("loop_a.png", root / "loop_b.png")
+    os.symlink("missing.png", root / "dangling.png")
+    images, _, _ = folder.read_folder(str(root), image_shape=(4, 4, 1), cache_dir=str(tmp_path / "cache"))
+    assert len(images) == 1
+    warning = capsys.readouterr().err
+    assert "left out 3 sub-folder(s) or link(s)" in warning
+    assert "dangling.png" in warning and "loop_a.png" in warning and "loop_b.png" in warning
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads folders whatever their mode")
+def test_unreadable_folders_are_named(tmp_path, capsys):
+    root = tmp_path / "d"
+    save(root / "a" / "x.png", Image.new("L", (4, 4)))
+    save(root / "b" / "y.png", Image.new("L", (4, 4)))
+    os.chmod(root / "a", 0)
+    try:
+        images, labels, names = folder.read_folder(str(root), image_shape=(4, 4, 1), cache_dir=str(tmp_path / "c"))
+        assert len(images) == 1 and "left out 1" in capsys.readouterr().err
+        os.chmod(root, 0)
+        with pytest.raises(UserError, match="cannot be read"):
+            folder.read_folder(str(root), image_shape=(4, 4, 1), cache_dir=str(tmp_path / "c"))
+    finally:
+        os.chmod(root, 0o755)
+        os.chmod(root / "a", 0o755)

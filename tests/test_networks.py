@@ -129,3 +129,13 @@ def test_resize_conv_layers_out_of_range_is_a_one_line_error(value):
     # A 28x28 generator has 3 upsamplings (4 -> 8 -> 16 -> 32, cropped to 28).
     with pytest.raises(UserError, match=r"resize_conv_layers must be a whole number from 0 to 3 .*28x28"):
         dcgan.build_generator(100, (28, 28, 1), width=8, resize_conv_layers=value)
+
+
+@pytest.mark.parametrize("side", [1, 2, 3])
+def test_dcgan_networks_refuse_images_smaller_than_4x4_in_one_line(side):
+    # Reflection padding to the 8x8 canvas would pad by more than the image's own size, failing deep in TensorFlow.
+    from keras_gans.errors import UserError
+    import keras_gans
+
+    with pytest.raises(UserError, match=rf"at least 4x4, got {side}x{side}"):
+        keras_gans.DCGAN(image_shape=(side, side, 3), width=4)

@@ -18,6 +18,11 @@ def gif_due(epoch):
     return (epoch & (epoch - 1)) == 0
 
 
+# Frames larger than this make a GIF of hundreds of megabytes a frame, which Pillow also refuses to
+# read back (its decompression-bomb limit); such runs keep their PNG grids and get no GIF.
+MAX_GIF_SIDE = 4096
+
+
 class SampleGrids(keras.callbacks.Callback):
     """Every epoch, writes a grid from a fixed latent batch and one from fresh noise;
     a GIF of the fixed-latent grids after epochs 1, 2, 4, 8, ... and at the end of training.
@@ -43,6 +48,8 @@ class SampleGrids(keras.callbacks.Callback):
         self.seed = seed
         self.scale = scale
         self.epoch = 0
+        self.frame_side = 0
+        self.gif_off = False  # set once, with one line saying why
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch = epoch + 1
@@ -62,6 +69,7 @@ class SampleGrids(keras.callbacks.Callback):
         os.makedirs(self.output_dir, exist_ok=True)
         for seed, path in ((self.seed, self.fixed_path(self.epoch)), (None, self.path(f"random_epoch_{self.epoch:03d}.png"))):
             picture = grid_picture(self.model, self.num_images, seed, self.class_names, standing_statistics)
+            self.frame_side = max(picture.shape[:2]) * self.scale
             image_utils.save_png(picture.repeat(self.scale, axis=0).repeat(self.scale, axis=1), path)
 
     def path(self, name):
@@ -71,6 +79,20 @@ class SampleGrids(keras.callbacks.Callback):
         return self.path(f"fixed_epoch_{epoch:03d}.png")
 
     def write_gif(self):
+        """The GIF of the fixed-latent grids so far. An extra: whatever goes wrong, training goes on."""
+        if self.gif_off:
+            return
+        if self.frame_side > MAX_GIF_SIDE:
+            self.stop_gif(f"its grids are {self.frame_side} pixels wide (over {MAX_GIF_SIDE})")
+            return
         frames = [self.fixed_path(e) for e in range(1, self.epoch + 1) if os.path.exists(self.fixed_path(e))]
-        if frames:
+        if not frames:
+            return
+        try:
             image_utils.save_gif(frames, self.path("training.gif"))
+        except Exception as error:  # noqa: BLE001 - a failed GIF must not stop the run before its checkpoint
+            self.stop_gif(f"it could not be written ({type(error).__name__}: {error})")
+
+    def stop_gif(self, why):
+        self.gif_off = True
+        print(f"keras_gans: no training.gif for this run: {why}; the per-epoch PNG grids are written as usual")

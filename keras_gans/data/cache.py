@@ -20,7 +20,7 @@ import tempfile
 
 import numpy as np
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: JPEGs turned upright by their EXIF orientation
 CACHE_FOLDER = ".keras_gans_cache"  # a dot-folder: the folder scan ignores it
 
 

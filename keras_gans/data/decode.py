@@ -7,7 +7,7 @@ caller skips files for which `decode_file` raises `BadImage`.
 import math
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 # Modes that hold a single grey channel (8, 16 or 32 bits, or floats).
 GRAY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F")
@@ -33,10 +33,32 @@ def channels_of(path):
         raise BadImage(_reason(error)) from None
 
 
+# EXIF orientations that turn the stored picture by 90 degrees (5-8): height and width swap.
+TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)
+EXIF_ORIENTATION = 0x0112
+
+
 def size_of(path):
-    """(height, width) from the header."""
+    """(height, width) from the header, as the picture is shown (its EXIF orientation applied)."""
     with Image.open(path) as image:
+        if _orientation(image) in TRANSPOSED_ORIENTATIONS:
+            return image.width, image.height
         return image.height, image.width
+
+
+def _orientation(image):
+    try:
+        return image.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block: show the picture as stored
+        return 1
+
+
+def upright(image):
+    """`image` as cameras and viewers show it: turned by its EXIF orientation tag (phone photos are
+    stored sideways with a tag saying so); unchanged without one."""
+    if _orientation(image) in (1, None):
+        return image
+    return ImageOps.exif_transpose(image)
 
 
 def decode_file(path, size, channels, crop="none", background="white"):
@@ -57,9 +79,10 @@ def decode_file(path, size, channels, crop="none", background="white"):
     try:
         with Image.open(path) as image:
             if image.format == "JPEG":
-                draft(image, size, crop)
+                # draft works on the stored picture, which an EXIF orientation may have turned sideways.
+                draft(image, size[::-1] if _orientation(image) in TRANSPOSED_ORIENTATIONS else size, crop)
             image.load()  # decode now: a truncated file fails here, not later
-            image = to_8bit(image, background)
+            image = to_8bit(upright(image), background)
     except BadImage:
         raise
     except Exception as error:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError, ...

@@ -25,8 +25,12 @@ WARN_FIRST = 5  # bad files named in the warning
 FileEntry = collections.namedtuple("FileEntry", "path relpath size mtime_ns")
 
 
-def list_images(root):
+def list_images(root, unreadable=None):
     """Image files under `root` as sorted `FileEntry`s, following symlinks safely.
+
+    `unreadable`, a list, receives (relative path, reason) for each folder that
+    cannot be listed ("" for `root` itself) and each image-named entry that cannot
+    be reached (a dangling or looping link); they are left out.
 
     Plain folders and files are taken first; symlinked ones afterwards, in
     sorted order, and only when they lead somewhere not already taken. So
@@ -50,8 +54,10 @@ def list_images(root):
         seen_dirs.add(real)
         try:
             entries = list(os.scandir(directory))
-        except OSError:
-            continue  # unreadable sub-folder: its files are simply not found
+        except OSError as error:
+            if unreadable is not None:
+                unreadable.append((relative + os.sep if relative else "", error.strerror or type(error).__name__))
+            continue
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -68,8 +74,10 @@ def list_images(root):
                     else:  # no syscall needed for its real path: seconds saved on 100,000 files
                         seen_files.add(os.path.join(real, entry.name))
                         found.append(item)
-            except OSError:
-                continue  # a dangling link
+            except OSError as error:  # a dangling or looping link
+                if unreadable is not None and entry.name.lower().endswith(IMAGE_EXTENSIONS):
+                    unreadable.append((rel, error.strerror or type(error).__name__))
+                continue
     for item in sorted(linked_files, key=lambda e: e.relpath):
         real_file = os.path.realpath(item.path)
         if real_file not in seen_files:
@@ -108,9 +116,16 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
         max_memory_gb: a folder whose decoded images need more is streamed from
             an on-disk cache (`stream.DiskImages`) instead of held in memory.
     """
-    if not os.path.isdir(directory):
+    if not os.path.exists(directory):
         raise UserError(f"image folder {directory!r} does not exist: check the path after 'folder:'")
-    files = list_images(directory)
+    if not os.path.isdir(directory):
+        raise UserError(f"{directory!r} is a file, not a folder: give the folder that holds the images after 'folder:'")
+    unreadable = []
+    files = list_images(directory, unreadable)
+    if unreadable and unreadable[0][0] == "":
+        raise UserError(f"image folder {directory!r} cannot be read ({unreadable[0][1]}): check its permissions")
+    if unreadable:
+        _warn_unreadable(directory, unreadable)
     if limit is not None:
         files = files[:limit]
     if not files:
@@ -246,6 +261,14 @@ def _warn_skipped(directory, bad):
     shown = ", ".join(f"{entry.relpath} ({_why(entry)})" for entry in bad[:WARN_FIRST])
     more = f" and {len(bad) - WARN_FIRST} more" if len(bad) > WARN_FIRST else ""
     sys.stderr.write(f"warning: skipped {len(bad)} file(s) in {directory} that are not decodable images: {shown}{more}\n")
+
+
+def _warn_unreadable(directory, unreadable):
+    """One line naming the sub-folders and links that could not be read (their images are left out)."""
+    shown = ", ".join(f"{path} ({why})" for path, why in unreadable[:WARN_FIRST])
+    more = f" and {len(unreadable) - WARN_FIRST} more" if len(unreadable) > WARN_FIRST else ""
+    sys.stderr.write(f"warning: left out {len(unreadable)} sub-folder(s) or link(s) in {directory} that cannot be read: "
+                     f"{shown}{more}; fix their permissions or links to train on their images\n")
 
 
 def _why(entry):

@@ -31,6 +31,9 @@ def gamma_init():
     return keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
 
 
+MIN_SIDE = 4
+
+
 def canvas_size(image_shape):
     """Side of the square canvas (4 * 2**k, k >= 1) the conv stack works on."""
     height, width, channels = _check_image_shape(image_shape)
@@ -38,6 +41,12 @@ def canvas_size(image_shape):
         raise ValueError(
             f"DCGAN networks need square images, got {height}x{width}; "
             "resize your data (folder: datasets are resized to --image_size)."
+        )
+    if height < MIN_SIDE:
+        # Smaller images would be reflection-padded by more than their own size on the way into D.
+        raise UserError(
+            f"DCGAN networks need images of at least {MIN_SIDE}x{MIN_SIDE}, got {height}x{width}: "
+            f"use a larger --image_size (or the MLP GAN, --model=gan)"
         )
     levels = max(1, math.ceil(math.log2(height / 4)))
     return 4 * 2**levels
