@@ -329,3 +329,10 @@ def test_unreadable_folders_are_named(tmp_path, capsys):
     finally:
         os.chmod(root, 0o755)
         os.chmod(root / "a", 0o755)
+
+
+@pytest.mark.parametrize("shape", [(0, 0, 3), (-4, 4, 1), (4.5, 4, 1)])
+def test_a_bad_image_shape_is_one_line(tmp_path, shape):
+    save(tmp_path / "d" / "a.png", Image.new("L", (4, 4)))
+    with pytest.raises(UserError, match="positive whole height and width"):
+        folder.read_folder(str(tmp_path / "d"), image_shape=shape)

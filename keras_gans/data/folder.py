@@ -143,6 +143,9 @@ def read_folder(directory, image_shape=None, crop="none", background="white", ca
     height, width, channels = image_shape
     if channels not in (1, 3):
         raise UserError(f"folder images can be loaded with 1 or 3 channels, not {channels}: use --channels=1 or 3")
+    if not (isinstance(height, (int, np.integer)) and isinstance(width, (int, np.integer)) and height > 0 and width > 0):
+        raise UserError(f"folder images need a positive whole height and width, got {height}x{width}: "
+                        "use e.g. image_shape=(64, 64, 3) (--image_size=64)")
     options = dict(height=height, width=width, channels=channels, crop=crop, background=background)
     places = cache.candidate_paths(directory, cache.cache_key(directory, files, options), cache_dir)
     needed = len(files) * height * width * channels / 1e9
