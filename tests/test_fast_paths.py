@@ -46,6 +46,10 @@ class IntegerHashNoise:
 
 
 def one_step(cls, weights=None, jit_compile=False, policy="float32"):
+    # Fixed initial weights, whatever tests ran before in this process (their set_random_seed calls moved them):
+    # at some draws a float-rounding difference flips a unit across a ReLU kink, and the XLA/plain comparison
+    # failed on CI (290 of 25,770 DCGAN weights off by up to 1e-4) for a reason that is not a wrong gradient.
+    keras.utils.set_random_seed(12)
     with precision.policy(policy):
         fixed = type(f"Fixed{cls.__name__}", (IntegerHashNoise, cls), {})
         extra = {}
