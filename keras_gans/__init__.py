@@ -8,7 +8,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from keras_gans import cpu_threads  # noqa: E402
 
-# Before anything runs a TensorFlow op: one thread per op, two ops at a time on a 2-core CPU (faster there).
+# Before anything runs a TensorFlow op: on a 2-core CPU, one thread per op and two ops at a time (faster for
+# small networks); a model's constructor then sets what its own networks want (keras_gans.cpu_threads).
 cpu_threads.configure()
 
 from keras_gans.models import DCGAN, GAN, MODELS, WGAN, WGANGP  # noqa: E402

@@ -53,10 +53,10 @@ def _orientation(image):
         return 1
 
 
-def upright(image):
-    """`image` as cameras and viewers show it: turned by its EXIF orientation tag (phone photos are
-    stored sideways with a tag saying so); unchanged without one."""
-    if _orientation(image) in (1, None):
+def upright(image, orientation):
+    """`image` as cameras and viewers show it: turned by its EXIF `orientation` tag (`_orientation`;
+    phone photos are stored sideways with a tag saying so); unchanged without one."""
+    if orientation in (1, None):
         return image
     return ImageOps.exif_transpose(image)
 
@@ -78,11 +78,12 @@ def decode_file(path, size, channels, crop="none", background="white"):
     """
     try:
         with Image.open(path) as image:
+            orientation = _orientation(image)
             if image.format == "JPEG":
                 # draft works on the stored picture, which an EXIF orientation may have turned sideways.
-                draft(image, size[::-1] if _orientation(image) in TRANSPOSED_ORIENTATIONS else size, crop)
+                draft(image, size[::-1] if orientation in TRANSPOSED_ORIENTATIONS else size, crop)
             image.load()  # decode now: a truncated file fails here, not later
-            image = to_8bit(upright(image), background)
+            image = to_8bit(upright(image, orientation), background)
     except BadImage:
         raise
     except Exception as error:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError, ...

@@ -9,6 +9,7 @@ DIR, and each real file is read once.
 
 import collections
 import concurrent.futures
+import itertools
 import os
 import sys
 import time
@@ -259,19 +260,22 @@ def _nothing_decodable(directory, files):
     )
 
 
+def _first_few(count, reasons):
+    """"a (why), b (why) and N more": the first WARN_FIRST of `count` (path, reason) pairs, named."""
+    shown = ", ".join(f"{path} ({why})" for path, why in itertools.islice(reasons, WARN_FIRST))
+    return shown + (f" and {count - WARN_FIRST} more" if count > WARN_FIRST else "")
+
+
 def _warn_skipped(directory, bad):
     """One line: how many files were skipped, and the first few with the reason."""
-    shown = ", ".join(f"{entry.relpath} ({_why(entry)})" for entry in bad[:WARN_FIRST])
-    more = f" and {len(bad) - WARN_FIRST} more" if len(bad) > WARN_FIRST else ""
-    sys.stderr.write(f"warning: skipped {len(bad)} file(s) in {directory} that are not decodable images: {shown}{more}\n")
+    named = _first_few(len(bad), ((entry.relpath, _why(entry)) for entry in bad))
+    sys.stderr.write(f"warning: skipped {len(bad)} file(s) in {directory} that are not decodable images: {named}\n")
 
 
 def _warn_unreadable(directory, unreadable):
     """One line naming the sub-folders and links that could not be read (their images are left out)."""
-    shown = ", ".join(f"{path} ({why})" for path, why in unreadable[:WARN_FIRST])
-    more = f" and {len(unreadable) - WARN_FIRST} more" if len(unreadable) > WARN_FIRST else ""
     sys.stderr.write(f"warning: left out {len(unreadable)} sub-folder(s) or link(s) in {directory} that cannot be read: "
-                     f"{shown}{more}; fix their permissions or links to train on their images\n")
+                     f"{_first_few(len(unreadable), unreadable)}; fix their permissions or links to train on their images\n")
 
 
 def _why(entry):
